@@ -1,0 +1,146 @@
+"""Typed experiment configuration (SPEC sections 2, 4, 5).
+
+Frozen dataclasses, one meaning per field; per-layer sizes are small records.
+`Experiment.to_dict()` is what every run writes beside its results.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from dfcnn_tf.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One conv layer: output channels, kernel size, max-pool size (1 = none)."""
+
+    filters: int
+    kernel: int = 3
+    pool: int = 1
+
+
+@dataclass(frozen=True)
+class KnowledgeBaseSpec:
+    """A DF-CNN layer's shared knowledge base `(kb, kb, c_kb)` with `depth` slices."""
+
+    size: int
+    channels: int
+    depth: int = 1
+
+
+@dataclass(frozen=True)
+class TransformSpec:
+    """A DF-CNN layer's task transform: deconv filter size `p`, channels `c`."""
+
+    size: int = 3
+    channels: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a lifelong model; `name` is its registry key."""
+
+    name: str
+    conv: tuple[ConvSpec, ...]
+    fc_hidden: tuple[int, ...]
+    knowledge_bases: tuple[KnowledgeBaseSpec, ...] = ()
+    transforms: tuple[TransformSpec, ...] = ()
+    variant: str = "dfcnn"
+    deconv_stride: int = 2
+    deconv_activation: str | None = None
+    dropout: float = 0.5
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data set and how it is cut into tasks (SPEC section 5)."""
+
+    dataset: str = "cifar100"
+    num_tasks: int = 10
+    classes_per_task: int = 10
+    train_per_class: int = 17
+    valid_per_class: int = 3
+    partition: str = "paper"
+    task_order: str = "fixed"
+    data_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and evaluation schedule (SPEC section 4).
+
+    `optimizer` is "tf1" (RMSProp as in the released TF1 code: accumulator
+    starts at 1.0, epsilon 1e-10; the default) or "keras" (Keras 3 RMSprop:
+    accumulator 0, epsilon 1e-7). `loss_reduction` "sum" sums the per-example
+    losses of a batch as the released code did; "mean" averages them.
+    """
+
+    batch_size: int = 10
+    learning_rate: float = 1e-4
+    lr_decay: float = 1 / 4000
+    epochs_per_task: int = 2000
+    eval_every: int = 1
+    eval_batch_size: int = 2000
+    optimizer: str = "tf1"
+    loss_reduction: str = "sum"
+    rho: float = 0.9
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything one run needs: preset name, model, data, training and seed."""
+
+    preset: str
+    model: ModelConfig
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seed: int = 0
+
+    def to_dict(self):
+        """Plain nested dict (JSON-serialisable) of the resolved configuration."""
+        return dataclasses.asdict(self)
+
+
+TRAIN_CHOICES = {"optimizer": ("tf1", "keras"), "loss_reduction": ("sum", "mean")}
+
+
+def validate(experiment):
+    """Checks sizes and choices that no single layer can see.
+
+    Args:
+        experiment: the resolved `Experiment`.
+
+    Raises:
+        ConfigError: naming the field and the offending value.
+    """
+    train = experiment.train
+    for name in ("batch_size", "epochs_per_task", "eval_every", "eval_batch_size"):
+        _require_positive(f"train.{name}", getattr(train, name))
+    for name in ("learning_rate",):
+        _require_positive(f"train.{name}", getattr(train, name))
+    if train.lr_decay < 0:
+        raise ConfigError(f"train.lr_decay must be >= 0. Received: {train.lr_decay}")
+    for name, choices in TRAIN_CHOICES.items():
+        if getattr(train, name) not in choices:
+            raise ConfigError(
+                f"train.{name} must be one of {list(choices)}. "
+                f"Received: {getattr(train, name)!r}"
+            )
+    data = experiment.data
+    for name in ("num_tasks", "classes_per_task", "train_per_class"):
+        _require_positive(f"data.{name}", getattr(data, name))
+    train_size = data.classes_per_task * data.train_per_class
+    if train.batch_size > train_size:
+        raise ConfigError(
+            f"train.batch_size={train.batch_size} is larger than a task's training "
+            f"set (data.classes_per_task * data.train_per_class = {train_size})"
+        )
+    if not 0 <= experiment.model.dropout < 1:
+        raise ConfigError(
+            f"model.dropout must be in [0, 1). Received: {experiment.model.dropout}"
+        )
+
+
+def _require_positive(name, value):
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive. Received: {name}={value}")

@@ -1,0 +1,22 @@
+"""Error types raised for bad input: each message names the field or file at fault."""
+
+
+class ConfigError(ValueError):
+    """An experiment configuration is inconsistent or names something unknown."""
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or holds arrays of the wrong form."""
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. the loss became NaN); names task and epoch.
+
+    Args:
+        message: what went wrong, where.
+        rows: the history rows recorded before the failure.
+    """
+
+    def __init__(self, message, rows=()):
+        super().__init__(message)
+        self.rows = list(rows)

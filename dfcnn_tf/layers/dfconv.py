@@ -1,0 +1,273 @@
+"""The DF-CNN convolution layer of one task (SPEC section 1, paper Eq. 1-2).
+
+A task's conv kernel is generated from the layer's shared knowledge base `L`:
+
+    D = conv2d_transpose(L, V, stride s, SAME) + b_D     # (d, k, k, c)
+    D = activation(D)                                   # optional, none by default
+    W = contract(D, task transforms)                    # (k, k, c_in, c_out)
+    y = relu(conv2d(x, W, stride 1, SAME) + b)
+
+The contraction is the only part that differs between the DF-CNN and its two
+ablations of appendix A, so the three are one layer with a `variant` argument:
+
+- `dfcnn`: `W[h, w, i, o] = sum_k D[0, h, w, k] U[k, i, o]`
+- `direct`: `D` has `c_in * c_out` channels and is reshaped to `W`
+- `tc2`: `W[h, w, i, o] = sum_{d, c} D[d, h, w, c] U1[d, i] U2[c, o]`
+"""
+
+import keras
+import tensorflow as tf
+
+from dfcnn_tf.layers.knowledge_base import KnowledgeBase
+
+DEFAULT_BIAS = 0.2  # the released code initialises every bias to 0.2
+
+
+def _build_tensor(layer, input_channels):
+    layer.contraction = layer.add_weight(
+        name="contraction",
+        shape=(layer.transform_channels, input_channels, layer.filters),
+        initializer=layer.transform_initializer,
+    )
+
+
+def _contract_tensor(layer, deconv):
+    # deconv: (1, k, k, c); contraction: (c, c_in, c_out) -> (k, k, c_in, c_out)
+    return tf.einsum("hwk,kio->hwio", deconv[0], layer.contraction)
+
+
+def _build_direct(layer, input_channels):
+    del layer, input_channels  # the deconvolution output is the kernel itself
+
+
+def _contract_direct(layer, deconv):
+    # deconv: (1, k, k, c_in * c_out) -> (k, k, c_in, c_out)
+    k = layer.kernel_size
+    return tf.reshape(deconv[0], (k, k, layer.input_channels, layer.filters))
+
+
+def _build_tc2(layer, input_channels):
+    layer.depth_contraction = layer.add_weight(
+        name="depth_contraction",
+        shape=(layer.knowledge_base.depth, input_channels),
+        initializer=layer.transform_initializer,
+    )
+    layer.channel_contraction = layer.add_weight(
+        name="channel_contraction",
+        shape=(layer.transform_channels, layer.filters),
+        initializer=layer.transform_initializer,
+    )
+
+
+def _contract_tc2(layer, deconv):
+    # deconv: (d, k, k, c); U1: (d, c_in); U2: (c, c_out) -> (k, k, c_in, c_out)
+    return tf.einsum(
+        "dhwc,di,co->hwio", deconv, layer.depth_contraction, layer.channel_contraction
+    )
+
+
+# variant -> (creates the task's contraction weights, contracts D into W)
+VARIANTS = {
+    "dfcnn": (_build_tensor, _contract_tensor),
+    "direct": (_build_direct, _contract_direct),
+    "tc2": (_build_tc2, _contract_tc2),
+}
+
+
+def _check_positive(field, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(
+            f"DFConv2D {field} must be a positive integer. Received: {field}={value!r}"
+        )
+
+
+@keras.saving.register_keras_serializable(package="dfcnn_tf")
+class DFConv2D(keras.layers.Layer):
+    """One task's DF-CNN conv layer, generating its kernel from a shared KB.
+
+    Args:
+        filters: number of output channels `c_out`.
+        kernel_size: spatial size `k` of the generated kernel; must equal
+            `(knowledge_base.size - 1) * deconv_stride + 1`.
+        knowledge_base: the layer's shared `KnowledgeBase`, passed by reference.
+        transform_size: spatial size `p` of the deconvolution filter `V`.
+        transform_channels: channels `c` of `D` (`None` for `direct`, where
+            `D` has `c_in * c_out` channels).
+        variant: "dfcnn", "direct" or "tc2".
+        deconv_stride: stride `s` of the transposed convolution.
+        deconv_activation: activation applied to `D` (none in the paper).
+        activation: activation of the conv output.
+        transform_initializer: initializer of `V`, `b_D` and the contractions.
+        bias_initializer: initializer of the conv bias `b`.
+
+    Input shape:
+        `(batch, height, width, c_in)`.
+
+    Output shape:
+        `(batch, height, width, filters)`.
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        knowledge_base,
+        transform_size=3,
+        transform_channels=None,
+        variant="dfcnn",
+        deconv_stride=2,
+        deconv_activation=None,
+        activation="relu",
+        transform_initializer="glorot_uniform",
+        bias_initializer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(knowledge_base, KnowledgeBase):
+            raise ValueError(
+                "DFConv2D knowledge_base must be a KnowledgeBase layer. "
+                f"Received: knowledge_base={knowledge_base!r}"
+            )
+        self.knowledge_base = knowledge_base
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.transform_size = transform_size
+        self.transform_channels = transform_channels
+        self.variant = variant
+        self.deconv_stride = deconv_stride
+        self._validate()
+        self.deconv_activation = keras.activations.get(deconv_activation)
+        self.activation = keras.activations.get(activation)
+        self.transform_initializer = keras.initializers.get(transform_initializer)
+        self.bias_initializer = keras.initializers.get(
+            bias_initializer or keras.initializers.Constant(DEFAULT_BIAS)
+        )
+
+    def _validate(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(
+                f"DFConv2D variant must be one of {sorted(VARIANTS)}. "
+                f"Received: variant={self.variant!r}"
+            )
+        for field in ("filters", "kernel_size", "transform_size", "deconv_stride"):
+            _check_positive(field, getattr(self, field))
+        self._validate_sizes()
+
+    def _validate_sizes(self):
+        kb = self.knowledge_base
+        expected = (kb.size - 1) * self.deconv_stride + 1
+        if self.kernel_size != expected:
+            raise ValueError(
+                "DFConv2D kernel_size must equal (knowledge_base.size - 1) * "
+                f"deconv_stride + 1 = ({kb.size} - 1) * {self.deconv_stride} + 1 "
+                f"= {expected}. Received: kernel_size={self.kernel_size}, "
+                f"knowledge_base.size={kb.size}, deconv_stride={self.deconv_stride}"
+            )
+        if self.variant == "direct":
+            if self.transform_channels is not None:
+                raise ValueError(
+                    "DFConv2D variant 'direct' derives transform_channels from "
+                    "c_in * filters; leave it None. "
+                    f"Received: transform_channels={self.transform_channels}"
+                )
+        else:
+            _check_positive("transform_channels", self.transform_channels)
+        if self.variant != "tc2" and kb.depth != 1:
+            raise ValueError(
+                f"DFConv2D variant {self.variant!r} needs a knowledge base of depth 1 "
+                f"(only 'tc2' has depth slices). Received: knowledge_base.depth="
+                f"{kb.depth}"
+            )
+
+    def build(self, input_shape):
+        self.input_channels = int(input_shape[-1])
+        if not self.knowledge_base.built:
+            self.knowledge_base.build()
+        channels = self.deconv_channels
+        self.deconv_filter = self.add_weight(
+            name="deconv_filter",
+            shape=(
+                self.transform_size,
+                self.transform_size,
+                channels,
+                self.knowledge_base.channels,
+            ),
+            initializer=self.transform_initializer,
+        )
+        self.deconv_bias = self.add_weight(
+            name="deconv_bias",
+            shape=(channels,),
+            initializer=self.transform_initializer,
+        )
+        VARIANTS[self.variant][0](self, self.input_channels)
+        self.bias = self.add_weight(
+            name="bias", shape=(self.filters,), initializer=self.bias_initializer
+        )
+
+    @property
+    def deconv_channels(self):
+        """Channels of the deconvolution output `D` (needs the built input size)."""
+        if self.variant == "direct":
+            return self.input_channels * self.filters
+        return self.transform_channels
+
+    @property
+    def task_weights(self):
+        """This task's own weights: every weight except the shared knowledge base."""
+        shared = {id(w) for w in self.knowledge_base.weights}
+        return [w for w in self.weights if id(w) not in shared]
+
+    def deconvolve(self):
+        """Eq. 1: `D = act(conv2d_transpose(L, V) + b_D)`, shape `(d, k, k, c)`."""
+        kb = self.knowledge_base
+        k = self.kernel_size
+        deconv = tf.nn.conv2d_transpose(
+            kb.kernel,
+            self.deconv_filter,
+            output_shape=(kb.depth, k, k, self.deconv_channels),
+            strides=self.deconv_stride,
+            padding="SAME",
+        )
+        return self.deconv_activation(deconv + self.deconv_bias)
+
+    def generate_kernel(self):
+        """Eq. 1-2: the task's conv kernel, shape `(k, k, c_in, filters)`."""
+        return VARIANTS[self.variant][1](self, self.deconvolve())
+
+    def convolve(self, inputs, kernel):
+        """Eq. 2: `act(conv2d(inputs, kernel, stride 1, SAME) + b)`."""
+        outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
+        return self.activation(outputs + self.bias)
+
+    def call(self, inputs):
+        return self.convolve(inputs, self.generate_kernel())
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            knowledge_base=keras.saving.serialize_keras_object(self.knowledge_base),
+            transform_size=self.transform_size,
+            transform_channels=self.transform_channels,
+            variant=self.variant,
+            deconv_stride=self.deconv_stride,
+            deconv_activation=keras.activations.serialize(self.deconv_activation),
+            activation=keras.activations.serialize(self.activation),
+            transform_initializer=keras.initializers.serialize(
+                self.transform_initializer
+            ),
+            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["knowledge_base"] = keras.saving.deserialize_keras_object(
+            config["knowledge_base"]
+        )
+        return cls(**config)

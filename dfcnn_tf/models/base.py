@@ -1,0 +1,86 @@
+"""The one lifelong-model interface every method implements (paper Algorithm 1).
+
+A lifelong model grows one task at a time. The training loop only ever asks
+it to add a task, run a task, and name the variables a task may update: the
+shared ones plus the task's own. Method-specific behaviour lives behind these.
+"""
+
+import abc
+
+import numpy as np
+
+
+class LifelongModel(abc.ABC):
+    """A model that learns tasks in sequence.
+
+    Args:
+        config: the model's `ModelConfig`.
+        input_shape: shape of one image, `(height, width, channels)`.
+    """
+
+    def __init__(self, config, input_shape):
+        self.config = config
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self._num_tasks = 0
+
+    @property
+    def num_tasks(self):
+        """Number of tasks added so far."""
+        return self._num_tasks
+
+    def add_task(self, num_classes):
+        """Creates the new task's own parameters.
+
+        Args:
+            num_classes: number of output classes of the new task.
+
+        Returns:
+            The new task's id (0-based, in order of arrival).
+        """
+        task_id = self._num_tasks
+        self._build_task(task_id, num_classes)
+        self._num_tasks += 1
+        return task_id
+
+    def __call__(self, inputs, task_id, training=False):
+        """Logits of task `task_id` for a batch `(batch, height, width, channels)`."""
+        self._check_task(task_id)
+        return self.call(inputs, task_id, training=training)
+
+    def trainable_variables(self, task_id):
+        """What training task `task_id` may update: shared + the task's own."""
+        return list(self.shared_variables) + list(self.task_variables(task_id))
+
+    def count_params(self):
+        """Number of scalar parameters over the shared part and every task."""
+        seen = {}
+        for variable in self.shared_variables:
+            seen[id(variable)] = variable
+        for task_id in range(self.num_tasks):
+            for variable in self.task_variables(task_id):
+                seen[id(variable)] = variable
+        return int(sum(np.prod(v.shape) for v in seen.values()))
+
+    def _check_task(self, task_id):
+        if not 0 <= task_id < self.num_tasks:
+            raise ValueError(
+                f"task_id must be in [0, {self.num_tasks}) (tasks added so far). "
+                f"Received: task_id={task_id}"
+            )
+
+    @abc.abstractmethod
+    def _build_task(self, task_id, num_classes):
+        """Creates and builds task `task_id`'s own layers."""
+
+    @abc.abstractmethod
+    def call(self, inputs, task_id, training=False):
+        """Forward pass of task `task_id`; returns logits."""
+
+    @abc.abstractmethod
+    def task_variables(self, task_id):
+        """The variables that belong to task `task_id` alone."""
+
+    @property
+    @abc.abstractmethod
+    def shared_variables(self):
+        """The variables shared by all tasks (updated by every task)."""

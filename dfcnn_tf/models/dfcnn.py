@@ -1,0 +1,93 @@
+"""The Deconvolutional Factorized CNN (paper section 3, SPEC sections 1-2).
+
+Each conv layer has one shared `KnowledgeBase`; each task owns one `DFConv2D`
+per layer (its transforms and conv bias) and its own FC head. The `direct`
+and `tc2` ablations are the same model with another `ModelConfig.variant`.
+"""
+
+import keras
+
+from dfcnn_tf.errors import ConfigError
+from dfcnn_tf.layers import DFConv2D, KnowledgeBase
+from dfcnn_tf.models.base import LifelongModel
+from dfcnn_tf.models.heads import task_head
+from dfcnn_tf.registry import register_model
+
+
+@register_model("dfcnn")
+class DFCNN(LifelongModel):
+    """DF-CNN: shared knowledge bases, task-specific transforms and heads."""
+
+    def __init__(self, config, input_shape):
+        super().__init__(config, input_shape)
+        _check_layer_counts(config)
+        self.knowledge_bases = [
+            KnowledgeBase(spec.size, spec.channels, spec.depth, name=f"kb_{i}")
+            for i, spec in enumerate(config.knowledge_bases)
+        ]
+        for kb in self.knowledge_bases:
+            kb.build()
+        self.towers = []
+
+    def _build_task(self, task_id, num_classes):
+        layers = []
+        for i, (conv, kb, ts) in enumerate(self._layer_specs()):
+            layers.append(
+                DFConv2D(
+                    conv.filters,
+                    conv.kernel,
+                    kb,
+                    transform_size=ts.size,
+                    transform_channels=ts.channels,
+                    variant=self.config.variant,
+                    deconv_stride=self.config.deconv_stride,
+                    deconv_activation=self.config.deconv_activation,
+                    name=f"task{task_id}_dfconv_{i}",
+                )
+            )
+            if conv.pool > 1:
+                layers.append(keras.layers.MaxPooling2D(conv.pool, padding="same"))
+        layers += task_head(self.config.fc_hidden, num_classes, self.config.dropout)
+        tower = keras.Sequential(layers, name=f"task{task_id}")
+        tower.build((None, *self.input_shape))
+        self.towers.append(tower)
+
+    def _layer_specs(self):
+        kbs = self.knowledge_bases
+        return zip(self.config.conv, kbs, self.config.transforms, strict=True)
+
+    def call(self, inputs, task_id, training=False):
+        return self.towers[task_id](inputs, training=training)
+
+    @property
+    def shared_variables(self):
+        return [kb.kernel for kb in self.knowledge_bases]
+
+    def task_variables(self, task_id):
+        self._check_task(task_id)
+        shared = {id(v) for v in self.shared_variables}
+        tower = self.towers[task_id]
+        return [v for v in tower.trainable_variables if id(v) not in shared]
+
+    def task_kernels(self, task_id):
+        """The conv kernels task `task_id` generates from the knowledge bases."""
+        self._check_task(task_id)
+        tower = self.towers[task_id]
+        return [
+            layer.generate_kernel()
+            for layer in tower.layers
+            if isinstance(layer, DFConv2D)
+        ]
+
+
+def _check_layer_counts(config):
+    counts = {
+        "conv": len(config.conv),
+        "knowledge_bases": len(config.knowledge_bases),
+        "transforms": len(config.transforms),
+    }
+    if len(set(counts.values())) != 1:
+        raise ConfigError(
+            "A DF-CNN needs one knowledge base and one transform per conv layer. "
+            f"Received: {', '.join(f'model.{k} has {v}' for k, v in counts.items())}"
+        )

@@ -1,0 +1,36 @@
+"""Task-specific fully-connected heads (SPEC section 1: FC layers are per task).
+
+Dropout (keep probability 0.5 in the paper) is applied once, to the flattened
+conv features, before the first FC layer, as in the released code.
+"""
+
+import keras
+
+DENSE_STDDEV = 0.05  # baseline weights: truncated normal, stddev 0.05
+DEFAULT_BIAS = 0.2  # every bias starts at 0.2 in the released code
+
+
+def dense(units, activation=None):
+    """A Dense layer initialised as the released code initialises FC layers."""
+    return keras.layers.Dense(
+        units,
+        activation=activation,
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=DENSE_STDDEV),
+        bias_initializer=keras.initializers.Constant(DEFAULT_BIAS),
+    )
+
+
+def task_head(hidden_units, num_classes, dropout):
+    """Layers flatten -> dropout -> hidden FC (ReLU) ... -> output logits.
+
+    Args:
+        hidden_units: sizes of the hidden FC layers, e.g. `(64,)`.
+        num_classes: number of output logits.
+        dropout: dropout rate applied to the flattened features.
+
+    Returns:
+        A list of Keras layers.
+    """
+    layers = [keras.layers.Flatten(), keras.layers.Dropout(dropout)]
+    layers += [dense(units, "relu") for units in hidden_units]
+    return layers + [dense(num_classes)]

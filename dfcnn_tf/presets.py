@@ -1,0 +1,120 @@
+"""Named experiment presets (SPEC sections 2, 4, 5).
+
+Each preset names the command that runs it and the paper result it targets,
+and holds one `ModelConfig` per model it supports. Every preset has a tiny
+`<name>_smoke` variant (a few tasks and epochs) for tests and notebooks.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+
+from dfcnn_tf.config import (
+    ConvSpec,
+    DataConfig,
+    Experiment,
+    KnowledgeBaseSpec,
+    ModelConfig,
+    TrainConfig,
+    TransformSpec,
+)
+from dfcnn_tf.errors import ConfigError
+
+QUICK_EPOCHS = 20
+QUICK_EVAL_EVERY = 5
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named experiment: data, schedule and the models it defines."""
+
+    name: str
+    command: str
+    target: str
+    data: DataConfig
+    train: TrainConfig
+    models: dict
+
+    def experiment(self, model="dfcnn", seed=0):
+        """Resolves the preset for one model and seed.
+
+        Raises:
+            ConfigError: if the preset defines no model of that name.
+        """
+        if model not in self.models:
+            raise ConfigError(
+                f"Unknown model {model!r} for preset {self.name!r}. "
+                f"Valid models: {', '.join(sorted(self.models))}"
+            )
+        return Experiment(self.name, self.models[model], self.data, self.train, seed)
+
+
+CIFAR_CONV = (
+    ConvSpec(32, 3),
+    ConvSpec(32, 3, pool=2),
+    ConvSpec(64, 3),
+    ConvSpec(64, 3, pool=2),
+)
+
+CIFAR100_DFCNN = ModelConfig(
+    name="dfcnn",
+    conv=CIFAR_CONV,
+    fc_hidden=(64,),
+    knowledge_bases=tuple(KnowledgeBaseSpec(2, c) for c in (16, 24, 32, 36)),
+    transforms=tuple(TransformSpec(3, c) for c in (24, 48, 64, 72)),
+)
+
+CIFAR100_10 = Preset(
+    name="cifar100_10",
+    command="python -m dfcnn_tf.lifelong --preset cifar100_10 --model dfcnn",
+    target="Figure 3(a): peak per-task accuracy 37.2% for DF-CNN, 10 tasks x 2000 "
+    "epochs (about 66,600 s on the authors' GPU)",
+    data=DataConfig(),
+    train=TrainConfig(),
+    models={"dfcnn": CIFAR100_DFCNN},
+)
+
+CIFAR100_10_QUICK = dataclasses.replace(
+    CIFAR100_10,
+    name="cifar100_10_quick",
+    command="python -m dfcnn_tf.lifelong --preset cifar100_10_quick --data-dir "
+    "../shared/data",
+    target="a few minutes on 2 CPU cores: the cifar100_10 protocol with a short "
+    "schedule and a 10x learning rate; not a paper figure",
+    train=dataclasses.replace(
+        CIFAR100_10.train,
+        epochs_per_task=QUICK_EPOCHS,
+        learning_rate=1e-3,
+        eval_every=QUICK_EVAL_EVERY,
+    ),
+)
+
+
+def smoke(preset):
+    """The tiny variant of a preset: 3 tasks, 4 epochs each, for tests."""
+    return dataclasses.replace(
+        preset,
+        name=f"{preset.name}_smoke",
+        command=f"{preset.command.replace(preset.name, preset.name + '_smoke')}",
+        target="smoke test: finishes in seconds, accuracy above chance",
+        data=dataclasses.replace(preset.data, num_tasks=min(preset.data.num_tasks, 3)),
+        train=dataclasses.replace(
+            preset.train, epochs_per_task=4, learning_rate=1e-3, eval_every=1
+        ),
+    )
+
+
+_BASE = (CIFAR100_10, CIFAR100_10_QUICK)
+PRESETS = {p.name: p for base in _BASE for p in (base, smoke(base))}
+
+
+def get_preset(name):
+    """Looks a preset up by name.
+
+    Raises:
+        ConfigError: listing the valid names if `name` is unknown.
+    """
+    if name not in PRESETS:
+        raise ConfigError(
+            f"Unknown preset {name!r}. Valid presets: {', '.join(sorted(PRESETS))}"
+        )
+    return PRESETS[name]

@@ -1,0 +1,102 @@
+"""The lifelong training loop (paper Algorithm 1, appendix B.1; SPEC section 4).
+
+Tasks arrive one at a time. For task t only the shared parameters and task
+t's own parameters are updated, for a fixed number of epochs; every other
+task's parameters are untouched. Every `eval_every` epochs (and at the end of
+each task) the accuracy of every task seen so far is recorded.
+"""
+
+import math
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from dfcnn_tf.errors import TrainingError
+from dfcnn_tf.training.evaluation import SPLITS, Evaluator
+from dfcnn_tf.training.optimizer import learning_rate, make_optimizer
+from dfcnn_tf.training.progress import Progress
+from dfcnn_tf.training.step import TaskLearner
+
+
+def train_lifelong(model, tasks, train, seed=0, progress=None, on_task_end=None):
+    """Learns `tasks` in order with `model`; returns the recorded history rows.
+
+    Args:
+        model: a `LifelongModel` with no tasks yet.
+        tasks: the `Task`s in training order.
+        train: the `TrainConfig`.
+        seed: seeds the mini-batch order.
+        progress: a `Progress` (a quiet one if None).
+        on_task_end: called as `on_task_end(task_id, rows)` after each task,
+            e.g. to save what is finished.
+
+    Returns:
+        A list of dicts with keys task, training_task, epoch, task_epoch,
+        split, accuracy, time (see `dfcnn_tf.results`).
+
+    Raises:
+        TrainingError: if the loss becomes NaN or infinite (names task and
+            epoch); the rows recorded so far are in the exception's `rows`.
+    """
+    progress = progress or Progress(len(tasks), train.epochs_per_task, quiet=True)
+    rng = np.random.default_rng(seed)
+    evaluator = Evaluator(model, train.eval_batch_size)
+    rows, start = [], time.perf_counter()
+    for task in tasks:
+        task_id = model.add_task(task.num_classes)
+        evaluator.add_task(task)
+        progress.start_task(task_id, task.classes)
+        learner = TaskLearner(
+            model,
+            task_id,
+            make_optimizer(train),
+            train.batch_size,
+            train.loss_reduction,
+        )
+        _train_task(learner, task, train, rng, evaluator, rows, start, progress)
+        if on_task_end is not None:
+            on_task_end(task_id, rows)
+    return rows
+
+
+def _train_task(learner, task, train, rng, evaluator, rows, start, progress):
+    task_id = learner.task_id
+    x, y = (tf.constant(a) for a in task.split("train"))
+    for task_epoch in range(1, train.epochs_per_task + 1):
+        epoch = task_id * train.epochs_per_task + task_epoch
+        order = tf.constant(rng.permutation(len(task.y_train)), tf.int32)
+        loss = learner.train_epoch(x, y, order, learning_rate(train, epoch - 1))
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"Loss became {loss} in task {task_id + 1} (id {task_id}) at epoch "
+                f"{task_epoch} of the task (global epoch {epoch}); "
+                f"{len(rows)} recorded rows kept",
+                rows,
+            )
+        accuracy = None
+        if task_epoch % train.eval_every == 0 or task_epoch == train.epochs_per_task:
+            accuracy = _evaluate_seen(
+                evaluator, task_id, task_epoch, epoch, start, rows
+            )
+        progress.epoch(task_id, task_epoch, loss, accuracy, time.perf_counter() - start)
+
+
+def _evaluate_seen(evaluator, training_task, task_epoch, epoch, start, rows):
+    """Records every seen task's accuracy; returns the training task's."""
+    for task_id in range(training_task + 1):
+        accuracy = evaluator.evaluate(task_id)
+        now = time.perf_counter() - start
+        rows.extend(
+            {
+                "task": task_id,
+                "training_task": training_task,
+                "epoch": epoch,
+                "task_epoch": task_epoch,
+                "split": split,
+                "accuracy": accuracy[split],
+                "time": now,
+            }
+            for split in SPLITS
+        )
+    return accuracy

@@ -1,0 +1,63 @@
+"""One task's compiled training epoch (paper Algorithm 1, inner loop).
+
+The whole epoch is one `tf.function`: the task's data stay resident as
+tensors, the shuffled order is passed in, and each mini-batch updates only
+the variables the task may change (shared + its own).
+"""
+
+import math
+
+import tensorflow as tf
+
+REDUCTIONS = {"sum": tf.reduce_sum, "mean": tf.reduce_mean}
+
+
+class TaskLearner:
+    """Trains one task of a lifelong model with its own optimizer.
+
+    Args:
+        model: the `LifelongModel`, with task `task_id` already added.
+        task_id: the task to train.
+        optimizer: a fresh Keras optimizer for this task.
+        batch_size: mini-batch size.
+        loss_reduction: "sum" (released code) or "mean" over the batch.
+    """
+
+    def __init__(self, model, task_id, optimizer, batch_size, loss_reduction):
+        self.model = model
+        self.task_id = task_id
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.reduce = REDUCTIONS[loss_reduction]
+        self.variables = model.trainable_variables(task_id)
+        optimizer.build(self.variables)  # eagerly: no variables inside tf.function
+        self._epoch = tf.function(self._train_epoch)
+
+    def train_epoch(self, x, y, order, learning_rate):
+        """Runs one epoch over `x[order]` in mini-batches; returns the mean loss.
+
+        Args:
+            x: the task's training images, a float32 tensor.
+            y: the task's training labels, an int64 tensor.
+            order: a permutation of `range(len(x))` (int32).
+            learning_rate: the learning rate for this epoch.
+        """
+        self.optimizer.learning_rate = learning_rate
+        num_batches = math.ceil(int(order.shape[0]) / self.batch_size)
+        return float(self._epoch(x, y, order, tf.constant(num_batches)))
+
+    def _train_epoch(self, x, y, order, num_batches):
+        total = tf.constant(0.0)
+        for batch in tf.range(num_batches):
+            index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+            total += self._step(tf.gather(x, index), tf.gather(y, index))
+        return total / tf.cast(num_batches, tf.float32)
+
+    def _step(self, x, y):
+        with tf.GradientTape() as tape:
+            logits = self.model(x, self.task_id, training=True)
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)
+            loss = self.reduce(losses)
+        gradients = tape.gradient(loss, self.variables)
+        self.optimizer.apply(gradients, self.variables)
+        return loss
