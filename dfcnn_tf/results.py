@@ -1,0 +1,145 @@
+"""Results of a run on disk: history, resolved config, versions, metric tables.
+
+One folder per run, `<out>/<run id>/`, holding
+- `history.csv` (or `.parquet`): the long table run, seed, model, task,
+  training_task, epoch, task_epoch, split, accuracy, time;
+- `config.json`: the resolved `Experiment`;
+- `run.json`: run id, seed, status, tasks finished, library versions;
+- `summary.csv`, `per_task.csv`, `accuracy_matrix.csv`: metric tables.
+Every file is written atomically (temporary file + rename) after every task,
+so a run that stops keeps every finished task.
+"""
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from dfcnn_tf import __version__, metrics
+
+HISTORY_FORMATS = ("csv", "parquet")
+
+
+def run_id(experiment):
+    """The run's folder name: preset, model and seed."""
+    return f"{experiment.preset}-{experiment.model.name}-seed{experiment.seed}"
+
+
+def history_frame(rows, experiment):
+    """The long-format history DataFrame of one run from the loop's rows."""
+    frame = pd.DataFrame(rows, columns=metrics.HISTORY_COLUMNS[3:])
+    frame.insert(0, "model", experiment.model.name)
+    frame.insert(0, "seed", experiment.seed)
+    frame.insert(0, "run", run_id(experiment))
+    return frame
+
+
+def versions():
+    """Versions of Python, the libraries that shape the numbers, and the code."""
+    import keras
+    import numpy
+    import tensorflow
+
+    return {
+        "dfcnn_tf": __version__,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def _git_commit():
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
+    """Writes (or rewrites) every file of one run, each atomically.
+
+    Args:
+        run_dir: the run's folder (created if needed).
+        experiment: the resolved `Experiment`.
+        history: the run's history DataFrame (may be empty).
+        status: "running", "finished" or "failed".
+        fmt: "csv" or "parquet" for the history table.
+        extra: more fields for `run.json` (e.g. the error of a failed run).
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_history(history, run_dir / f"history.{fmt}", fmt)
+    _write_json(run_dir / "config.json", experiment.to_dict())
+    tasks_done = int(history["training_task"].max()) + 1 if len(history) else 0
+    info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
+    info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
+    _write_json(run_dir / "run.json", info)
+    if len(history):
+        _write_metric_tables(run_dir, history)
+
+
+def _write_metric_tables(run_dir, history):
+    summary = metrics.summarize(history).to_frame().T
+    _atomic_write(run_dir / "summary.csv", summary.to_csv(index=False))
+    _atomic_write(run_dir / "per_task.csv", metrics.per_task_table(history).to_csv())
+    matrix = metrics.accuracy_matrix(history)
+    _atomic_write(run_dir / "accuracy_matrix.csv", matrix.to_csv())
+
+
+def read_history(run_dir):
+    """Reads a run's history table (CSV or parquet) back into a DataFrame."""
+    run_dir = Path(run_dir)
+    for fmt in HISTORY_FORMATS:
+        path = run_dir / f"history.{fmt}"
+        if path.exists():
+            return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+    raise FileNotFoundError(f"No history.csv or history.parquet in {run_dir}")
+
+
+def _write_history(history, path, fmt):
+    if fmt not in HISTORY_FORMATS:
+        raise ValueError(f"fmt must be one of {HISTORY_FORMATS}. Received: {fmt!r}")
+    with _atomic_path(path) as tmp:
+        if fmt == "csv":
+            history.to_csv(tmp, index=False)
+        else:
+            history.to_parquet(tmp, index=False)
+
+
+def _write_json(path, data):
+    _atomic_write(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _atomic_write(path, text):
+    with _atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+@contextlib.contextmanager
+def _atomic_path(path):
+    """Yields a temporary path beside `path`; renames it onto `path` on success."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield tmp
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    os.replace(tmp, path)
