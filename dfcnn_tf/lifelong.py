@@ -33,7 +33,8 @@ def build_parser():
     add(
         "--model",
         default="dfcnn",
-        help=f"registered model (default: %(default)s); one of {', '.join(model_names())}",
+        help="registered model (default: %(default)s); one of "
+        + ", ".join(model_names()),
     )
     add(
         "--seed",

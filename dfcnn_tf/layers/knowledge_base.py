@@ -25,7 +25,7 @@ class KnowledgeBase(keras.layers.Layer):
     def __init__(self, size, channels, depth=1, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         for field, value in (("size", size), ("channels", channels), ("depth", depth)):
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(
                     f"KnowledgeBase {field} must be a positive integer. "
                     f"Received: {field}={value!r}"

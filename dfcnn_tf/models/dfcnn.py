@@ -28,33 +28,36 @@ class DFCNN(LifelongModel):
         for kb in self.knowledge_bases:
             kb.build()
         self.towers = []
+        for i in range(len(config.conv)):  # size errors now, not at add_task
+            try:
+                self._dfconv(i, name=f"check_{i}")
+            except ValueError as error:
+                raise ConfigError(f"model conv layer {i + 1}: {error}") from None
+
+    def _dfconv(self, i, name):
+        conv, ts = self.config.conv[i], self.config.transforms[i]
+        return DFConv2D(
+            conv.filters,
+            conv.kernel,
+            self.knowledge_bases[i],
+            transform_size=ts.size,
+            transform_channels=ts.channels,
+            variant=self.config.variant,
+            deconv_stride=self.config.deconv_stride,
+            deconv_activation=self.config.deconv_activation,
+            name=name,
+        )
 
     def _build_task(self, task_id, num_classes):
         layers = []
-        for i, (conv, kb, ts) in enumerate(self._layer_specs()):
-            layers.append(
-                DFConv2D(
-                    conv.filters,
-                    conv.kernel,
-                    kb,
-                    transform_size=ts.size,
-                    transform_channels=ts.channels,
-                    variant=self.config.variant,
-                    deconv_stride=self.config.deconv_stride,
-                    deconv_activation=self.config.deconv_activation,
-                    name=f"task{task_id}_dfconv_{i}",
-                )
-            )
+        for i, conv in enumerate(self.config.conv):
+            layers.append(self._dfconv(i, name=f"task{task_id}_dfconv_{i}"))
             if conv.pool > 1:
                 layers.append(keras.layers.MaxPooling2D(conv.pool, padding="same"))
         layers += task_head(self.config.fc_hidden, num_classes, self.config.dropout)
         tower = keras.Sequential(layers, name=f"task{task_id}")
         tower.build((None, *self.input_shape))
         self.towers.append(tower)
-
-    def _layer_specs(self):
-        kbs = self.knowledge_bases
-        return zip(self.config.conv, kbs, self.config.transforms, strict=True)
 
     def call(self, inputs, task_id, training=False):
         return self.towers[task_id](inputs, training=training)
