@@ -85,8 +85,9 @@ def resolve(args):
     return apply_overrides(experiment, assignments + args.set)
 
 
-def print_summary(result, stream=sys.stdout):
+def print_summary(result, stream=None):
     """Prints the per-task table and the run's summary metrics."""
+    stream = stream or sys.stdout
     with pd.option_context("display.float_format", "{:.4f}".format):
         print(f"\nper-task metrics ({result.run_dir.name}, test split):", file=stream)
         print(metrics.per_task_table(result.history).to_string(), file=stream)

@@ -39,7 +39,15 @@ class Evaluator:
         tensors = tuple(tf.constant(np.concatenate(a)) for a in (xs, ys))
         self._data.append((*tensors, tf.constant(split_ids), totals))
         task_id = len(self._count)
-        self._count.append(tf.function(lambda x, y, s: self._correct(task_id, x, y, s)))
+        signature = [
+            tf.TensorSpec((None, *xs[0].shape[1:]), tf.float32),
+            tf.TensorSpec((None,), tf.int64),
+            tf.TensorSpec((None,), tf.int32),
+        ]
+        count = tf.function(
+            lambda x, y, s: self._correct(task_id, x, y, s), input_signature=signature
+        )
+        self._count.append(count)
 
     def evaluate(self, task_id):
         """Accuracy of task `task_id` on each split, as `{split: accuracy}`."""
