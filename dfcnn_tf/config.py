@@ -135,10 +135,26 @@ def validate(experiment):
             f"train.batch_size={train.batch_size} is larger than a task's training "
             f"set (data.classes_per_task * data.train_per_class = {train_size})"
         )
-    if not 0 <= experiment.model.dropout < 1:
-        raise ConfigError(
-            f"model.dropout must be in [0, 1). Received: {experiment.model.dropout}"
-        )
+    _validate_model(experiment.model)
+
+
+def _validate_model(model):
+    records = {
+        "conv": model.conv,
+        "knowledge_bases": model.knowledge_bases,
+        "transforms": model.transforms,
+    }
+    for name, specs in records.items():
+        for i, spec in enumerate(specs):
+            for item in dataclasses.fields(spec):
+                value = getattr(spec, item.name)
+                if value is not None:
+                    _require_positive(f"model.{name}[{i}].{item.name}", value)
+    for i, units in enumerate(model.fc_hidden):
+        _require_positive(f"model.fc_hidden[{i}]", units)
+    _require_positive("model.deconv_stride", model.deconv_stride)
+    if not 0 <= model.dropout < 1:
+        raise ConfigError(f"model.dropout must be in [0, 1). Received: {model.dropout}")
 
 
 def _require_positive(name, value):

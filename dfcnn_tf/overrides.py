@@ -93,16 +93,19 @@ def _coerce_union(value, args, key):
 
 
 def _coerce_record(value, record, key):
+    names = [f.name for f in dataclasses.fields(record)]
+    if isinstance(value, list | tuple) and len(value) <= len(names):
+        value = dict(zip(names, value, strict=False))
+    if not isinstance(value, dict) or not set(value) <= set(names):
+        _wrong_type(key, value, f"{record.__name__} with fields {names}")
+    hints = typing.get_type_hints(record)
+    fields = {n: _coerce(v, hints[n], f"{key}.{n}") for n, v in value.items()}
     try:
-        if isinstance(value, dict):
-            return record(**value)
-        if isinstance(value, list | tuple):
-            return record(*value)
+        return record(**fields)
     except TypeError as error:
         raise ConfigError(
             f"--set {key}: {value!r} is not a {record.__name__}: {error}"
         ) from None
-    _wrong_type(key, value, record.__name__)
 
 
 def _coerce_scalar(value, hint, key):

@@ -21,18 +21,16 @@ class DFCNN(LifelongModel):
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
         _check_layer_counts(config)
-        self.knowledge_bases = [
-            KnowledgeBase(spec.size, spec.channels, spec.depth, name=f"kb_{i}")
-            for i, spec in enumerate(config.knowledge_bases)
-        ]
-        for kb in self.knowledge_bases:
-            kb.build()
+        self.knowledge_bases = []
         self.towers = []
-        for i in range(len(config.conv)):  # size errors now, not at add_task
-            try:
+        for i, spec in enumerate(config.knowledge_bases):
+            try:  # size errors surface now, not when a task is added
+                kb = KnowledgeBase(spec.size, spec.channels, spec.depth, name=f"kb_{i}")
+                self.knowledge_bases.append(kb)
                 self._dfconv(i, name=f"check_{i}")
             except ValueError as error:
                 raise ConfigError(f"model conv layer {i + 1}: {error}") from None
+            kb.build()
 
     def _dfconv(self, i, name):
         conv, ts = self.config.conv[i], self.config.transforms[i]
