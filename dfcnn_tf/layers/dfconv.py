@@ -15,6 +15,8 @@ ablations of appendix A, so the three are one layer with a `variant` argument:
 - `tc2`: `W[h, w, i, o] = sum_{d, c} D[d, h, w, c] U1[d, i] U2[c, o]`
 """
 
+import typing
+
 import keras
 import tensorflow as tf
 
@@ -66,11 +68,19 @@ def _contract_tc2(layer, deconv):
     )
 
 
-# variant -> (creates the task's contraction weights, contracts D into W)
+class Variant(typing.NamedTuple):
+    """How one variant creates its contraction weights and contracts D into W."""
+
+    build: typing.Callable
+    contract: typing.Callable
+    deconv_is_kernel: bool  # D has c_in * c_out channels (no transform_channels)
+    depth_slices: bool  # the knowledge base may have depth > 1
+
+
 VARIANTS = {
-    "dfcnn": (_build_tensor, _contract_tensor),
-    "direct": (_build_direct, _contract_direct),
-    "tc2": (_build_tc2, _contract_tc2),
+    "dfcnn": Variant(_build_tensor, _contract_tensor, False, False),
+    "direct": Variant(_build_direct, _contract_direct, True, False),
+    "tc2": Variant(_build_tc2, _contract_tc2, False, True),
 }
 
 
@@ -163,7 +173,8 @@ class DFConv2D(keras.layers.Layer):
                 f"= {expected}. Received: kernel_size={self.kernel_size}, "
                 f"knowledge_base.size={kb.size}, deconv_stride={self.deconv_stride}"
             )
-        if self.variant == "direct":
+        variant = VARIANTS[self.variant]
+        if variant.deconv_is_kernel:
             if self.transform_channels is not None:
                 raise ValueError(
                     "DFConv2D variant 'direct' derives transform_channels from "
@@ -172,7 +183,7 @@ class DFConv2D(keras.layers.Layer):
                 )
         else:
             _check_positive("transform_channels", self.transform_channels)
-        if self.variant != "tc2" and kb.depth != 1:
+        if not variant.depth_slices and kb.depth != 1:
             raise ValueError(
                 f"DFConv2D variant {self.variant!r} needs a knowledge base of depth 1 "
                 f"(only 'tc2' has depth slices). Received: knowledge_base.depth="
@@ -199,7 +210,7 @@ class DFConv2D(keras.layers.Layer):
             shape=(channels,),
             initializer=self.transform_initializer,
         )
-        VARIANTS[self.variant][0](self, self.input_channels)
+        VARIANTS[self.variant].build(self, self.input_channels)
         self.bias = self.add_weight(
             name="bias", shape=(self.filters,), initializer=self.bias_initializer
         )
@@ -207,7 +218,7 @@ class DFConv2D(keras.layers.Layer):
     @property
     def deconv_channels(self):
         """Channels of the deconvolution output `D` (needs the built input size)."""
-        if self.variant == "direct":
+        if VARIANTS[self.variant].deconv_is_kernel:
             return self.input_channels * self.filters
         return self.transform_channels
 
@@ -232,7 +243,7 @@ class DFConv2D(keras.layers.Layer):
 
     def generate_kernel(self):
         """Eq. 1-2: the task's conv kernel, shape `(k, k, c_in, filters)`."""
-        return VARIANTS[self.variant][1](self, self.deconvolve())
+        return VARIANTS[self.variant].contract(self, self.deconvolve())
 
     def convolve(self, inputs, kernel):
         """Eq. 2: `act(conv2d(inputs, kernel, stride 1, SAME) + b)`."""
