@@ -37,8 +37,45 @@ class TransformSpec:
 
 
 @dataclass(frozen=True)
+class ProgNNOptions:
+    """Progressive networks: lateral adapters divide the input channels of a
+    layer by `lateral_reduction * (number of earlier columns + 1)` (released code).
+    """
+
+    lateral_reduction: float = 2.0
+
+
+@dataclass(frozen=True)
+class DENOptions:
+    """Dynamically expandable networks (Yoon et al. 2018; SPEC section 3)."""
+
+    l1_lambda: float = 1e-6
+    l2_lambda: float = 0.01
+    group_lasso_lambda: float = 0.8
+    drift_lambda: float = 0.5
+    loss_threshold: float = 0.01
+    sparsity_threshold: float = 0.98
+    zero_threshold: float = 0.01
+    expansion_units: int = 16
+
+
+@dataclass(frozen=True)
+class TuckerOptions:
+    """Tensor factorisation (Yang & Hospedales 2017): Tucker ranks are the
+    smallest that keep the relative reconstruction error of the initial
+    stacked weights below `error_threshold` (released code: 1e-3).
+    """
+
+    error_threshold: float = 1e-3
+
+
+@dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of a lifelong model; `name` is its registry key."""
+    """Architecture of a lifelong model; `name` is its registry key.
+
+    Method-specific options live in their own records (`prognn`, `den`,
+    `tucker`); a model ignores the records of other methods.
+    """
 
     name: str
     conv: tuple[ConvSpec, ...]
@@ -49,6 +86,9 @@ class ModelConfig:
     deconv_stride: int = 2
     deconv_activation: str | None = None
     dropout: float = 0.5
+    prognn: ProgNNOptions = ProgNNOptions()
+    den: DENOptions = DENOptions()
+    tucker: TuckerOptions = TuckerOptions()
 
 
 @dataclass(frozen=True)

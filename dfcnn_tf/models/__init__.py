@@ -1,6 +1,14 @@
 """Lifelong models; importing this package registers every model by name."""
 
-from dfcnn_tf.models.base import LifelongModel
+from dfcnn_tf.models.base import LifelongModel, TrainingStage
 from dfcnn_tf.models.dfcnn import DFCNN
+from dfcnn_tf.models.hps import HardParameterSharing
+from dfcnn_tf.models.stl import SingleTaskCNN
 
-__all__ = ["DFCNN", "LifelongModel"]
+__all__ = [
+    "DFCNN",
+    "HardParameterSharing",
+    "LifelongModel",
+    "SingleTaskCNN",
+    "TrainingStage",
+]

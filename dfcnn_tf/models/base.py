@@ -6,8 +6,37 @@ shared ones plus the task's own. Method-specific behaviour lives behind these.
 """
 
 import abc
+import dataclasses
+from collections.abc import Callable
 
 import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingStage:
+    """A run of epochs inside one task's training, with its own optimizer.
+
+    Most models train a task in one stage; DEN uses several (selective
+    retraining, expansion, split). The loop asks the model for the stages and
+    runs each with a fresh optimizer over `variables()`, minimising the task's
+    cross-entropy plus `penalty()`.
+
+    Attributes:
+        epochs: how many epochs this stage runs.
+        variables: returns the variables this stage updates (called at its start).
+        penalty: returns a scalar regulariser added to the loss (inside the
+            compiled step), or None.
+        gradient_masks: returns one 0/1 mask or None per variable, multiplied
+            into its gradient, or None for no masking.
+        finish: called as `finish(last_epoch_loss)` when the stage ends (DEN
+            expands or splits units here), or None.
+    """
+
+    epochs: int
+    variables: Callable[[], list]
+    penalty: Callable | None = None
+    gradient_masks: Callable[[], list] | None = None
+    finish: Callable[[float], None] | None = None
 
 
 class LifelongModel(abc.ABC):
@@ -50,6 +79,13 @@ class LifelongModel(abc.ABC):
     def trainable_variables(self, task_id):
         """What training task `task_id` may update: shared + the task's own."""
         return list(self.shared_variables) + list(self.task_variables(task_id))
+
+    def training_stages(self, task_id, epochs):
+        """How task `task_id` is trained: one stage over all its epochs.
+
+        Override for methods that train a task in several phases (DEN).
+        """
+        return [TrainingStage(epochs, lambda: self.trainable_variables(task_id))]
 
     def count_params(self):
         """Number of scalar parameters over the shared part and every task."""

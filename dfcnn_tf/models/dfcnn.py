@@ -14,7 +14,7 @@ from dfcnn_tf.models.heads import task_head
 from dfcnn_tf.registry import register_model
 
 
-@register_model("dfcnn")
+@register_model("dfcnn", "dfcnn_direct", "dfcnn_tc2", "dfcnn_small")
 class DFCNN(LifelongModel):
     """DF-CNN: shared knowledge bases, task-specific transforms and heads."""
 

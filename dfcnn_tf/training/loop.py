@@ -6,6 +6,7 @@ task's parameters are untouched. Every `eval_every` epochs (and at the end of
 each task) the accuracy of every task seen so far is recorded.
 """
 
+import dataclasses
 import math
 import time
 
@@ -47,39 +48,60 @@ def train_lifelong(model, tasks, train, seed=0, progress=None, on_task_end=None)
         task_id = model.add_task(task.num_classes)
         evaluator.add_task(task)
         progress.start_task(task_id, task.classes)
-        learner = TaskLearner(
-            model,
-            task_id,
-            make_optimizer(train),
-            train.batch_size,
-            train.loss_reduction,
-        )
-        _train_task(learner, task, train, rng, evaluator, rows, start, progress)
+        context = _TaskContext(task, train, rng, evaluator, rows, start, progress)
+        done = 0
+        for stage in model.training_stages(task_id, train.epochs_per_task):
+            learner = TaskLearner(
+                model,
+                task_id,
+                make_optimizer(train),
+                train.batch_size,
+                train.loss_reduction,
+                stage,
+            )
+            loss = _train_stage(learner, context, done, stage.epochs)
+            done += stage.epochs
+            if stage.finish is not None:
+                stage.finish(loss)
         if on_task_end is not None:
             on_task_end(task_id, rows)
     return rows
 
 
-def _train_task(learner, task, train, rng, evaluator, rows, start, progress):
-    task_id = learner.task_id
-    x, y = (tf.constant(a) for a in task.split("train"))
-    for task_epoch in range(1, train.epochs_per_task + 1):
+@dataclasses.dataclass
+class _TaskContext:
+    task: object
+    train: object
+    rng: np.random.Generator
+    evaluator: Evaluator
+    rows: list
+    start: float
+    progress: Progress
+
+
+def _train_stage(learner, ctx, done, epochs):
+    """Trains epochs `done + 1 .. done + epochs` of a task; returns the last loss."""
+    task_id, train = learner.task_id, ctx.train
+    x, y = (tf.constant(a) for a in ctx.task.split("train"))
+    for task_epoch in range(done + 1, done + epochs + 1):
         epoch = task_id * train.epochs_per_task + task_epoch
-        order = tf.constant(rng.permutation(len(task.y_train)), tf.int32)
+        order = tf.constant(ctx.rng.permutation(len(ctx.task.y_train)), tf.int32)
         loss = learner.train_epoch(x, y, order, learning_rate(train, epoch - 1))
         if not math.isfinite(loss):
             raise TrainingError(
                 f"Loss became {loss} in task {task_id + 1} (id {task_id}) at epoch "
                 f"{task_epoch} of the task (global epoch {epoch}); "
-                f"{len(rows)} recorded rows kept",
-                rows,
+                f"{len(ctx.rows)} recorded rows kept",
+                ctx.rows,
             )
         accuracy = None
         if task_epoch % train.eval_every == 0 or task_epoch == train.epochs_per_task:
             accuracy = _evaluate_seen(
-                evaluator, task_id, task_epoch, epoch, start, rows
+                ctx.evaluator, task_id, task_epoch, epoch, ctx.start, ctx.rows
             )
-        progress.epoch(task_id, task_epoch, loss, accuracy, time.perf_counter() - start)
+        elapsed = time.perf_counter() - ctx.start
+        ctx.progress.epoch(task_id, task_epoch, loss, accuracy, elapsed)
+    return loss
 
 
 def _evaluate_seen(evaluator, training_task, task_epoch, epoch, start, rows):

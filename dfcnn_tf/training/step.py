@@ -21,15 +21,18 @@ class TaskLearner:
         optimizer: a fresh Keras optimizer for this task.
         batch_size: mini-batch size.
         loss_reduction: "sum" (released code) or "mean" over the batch.
+        stage: the `TrainingStage` (variables, penalty, gradient masks).
     """
 
-    def __init__(self, model, task_id, optimizer, batch_size, loss_reduction):
+    def __init__(self, model, task_id, optimizer, batch_size, loss_reduction, stage):
         self.model = model
         self.task_id = task_id
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.reduce = REDUCTIONS[loss_reduction]
-        self.variables = model.trainable_variables(task_id)
+        self.variables = stage.variables()
+        self.penalty = stage.penalty
+        self.masks = stage.gradient_masks() if stage.gradient_masks else None
         optimizer.build(self.variables)  # eagerly: no variables inside tf.function
         self._epoch = tf.function(self._train_epoch)
 
@@ -58,6 +61,12 @@ class TaskLearner:
             logits = self.model(x, self.task_id, training=True)
             losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)
             loss = self.reduce(losses)
-        gradients = tape.gradient(loss, self.variables)
+            objective = loss if self.penalty is None else loss + self.penalty()
+        gradients = tape.gradient(objective, self.variables)
+        if self.masks is not None:
+            gradients = [
+                g if m is None else g * m
+                for g, m in zip(gradients, self.masks, strict=True)
+            ]
         self.optimizer.apply(gradients, self.variables)
         return loss

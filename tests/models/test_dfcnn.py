@@ -10,7 +10,7 @@ import tensorflow as tf
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.layers import DFConv2D
 from dfcnn_tf.models import DFCNN
-from dfcnn_tf.presets import CIFAR100_DFCNN, get_preset
+from dfcnn_tf.presets import CIFAR_DFCNN, get_preset
 from dfcnn_tf.registry import build_model, get_model_class, model_names
 
 INPUT_SHAPE = (32, 32, 3)
@@ -48,7 +48,7 @@ def cifar_model():
 def mixed_model():
     """The same architecture with tasks of 10, 5 and 2 classes."""
     keras.utils.set_random_seed(1)
-    model = build_model(CIFAR100_DFCNN, INPUT_SHAPE)
+    model = build_model(CIFAR_DFCNN, INPUT_SHAPE)
     for num_classes in (10, 5, 2):
         model.add_task(num_classes)
     return model
@@ -169,7 +169,7 @@ def test_invalid_task_id_raises(cifar_model, task_id):
 
 
 def test_no_task_before_add_task():
-    model = build_model(CIFAR100_DFCNN, INPUT_SHAPE)
+    model = build_model(CIFAR_DFCNN, INPUT_SHAPE)
     assert model.num_tasks == 0
     with pytest.raises(ValueError, match="task_id=0"):
         model(images(batch=1), 0)
@@ -178,7 +178,7 @@ def test_no_task_before_add_task():
 @pytest.mark.parametrize("field", ["conv", "knowledge_bases", "transforms"])
 def test_mismatched_layer_counts_raise(field):
     config = dataclasses.replace(
-        CIFAR100_DFCNN, **{field: getattr(CIFAR100_DFCNN, field)[:3]}
+        CIFAR_DFCNN, **{field: getattr(CIFAR_DFCNN, field)[:3]}
     )
     with pytest.raises(ConfigError, match=f"model.{field} has 3") as info:
         build_model(config, INPUT_SHAPE)
@@ -192,7 +192,7 @@ def test_mismatched_layer_counts_raise(field):
 def test_registry_builds_dfcnn():
     assert "dfcnn" in model_names()
     assert get_model_class("dfcnn") is DFCNN
-    model = build_model(CIFAR100_DFCNN, INPUT_SHAPE)
+    model = build_model(CIFAR_DFCNN, INPUT_SHAPE)
     assert isinstance(model, DFCNN)
     assert model.input_shape == INPUT_SHAPE
 
@@ -201,7 +201,7 @@ def test_unknown_model_lists_known_names():
     with pytest.raises(ConfigError, match="dfcnn") as info:
         get_model_class("no_such_model")
     assert "no_such_model" in str(info.value)
-    config = dataclasses.replace(CIFAR100_DFCNN, name="no_such_model")
+    config = dataclasses.replace(CIFAR_DFCNN, name="no_such_model")
     with pytest.raises(ConfigError, match="dfcnn"):
         build_model(config, INPUT_SHAPE)
 
