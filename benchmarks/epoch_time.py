@@ -1,0 +1,102 @@
+"""Per-epoch training time of every model on the cifar100_10 preset.
+
+One epoch = one pass over a task's 170 training images in mini-batches of 10
+(17 compiled steps), the paper's CIFAR-100 lifelong protocol. Timed for the
+first task (1 task added) and the last (10 tasks added; ProgNN's column then
+has 9 lateral inputs). Data are random tensors of the real shapes: the cost
+does not depend on the pixel values.
+
+    python benchmarks/epoch_time.py [--models dfcnn,stl] [--epochs 5]
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dfcnn_tf.models.base import TrainingStage
+from dfcnn_tf.presets import get_preset
+from dfcnn_tf.registry import build_model, model_names
+from dfcnn_tf.training import TaskLearner, make_optimizer
+
+PRESET = get_preset("cifar100_10")
+
+
+def cpu_name():
+    """The CPU model from /proc/cpuinfo (or the platform's processor string)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine():
+    """One line naming the machine and library versions."""
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"{len(gpus)} GPU(s)" if gpus else f"{cpu_name()}, {_cores()} cores"
+    return f"{device}; TensorFlow {tf.__version__}, Keras {keras.__version__}"
+
+
+def _cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+
+
+def epoch_seconds(name, task_id, epochs):
+    """Median wall seconds of one training epoch of task `task_id`."""
+    keras.utils.set_random_seed(0)
+    train = PRESET.train
+    model = build_model(PRESET.models[name], (32, 32, 3))
+    for _ in range(task_id + 1):
+        model.add_task(10)
+    stage = TrainingStage(1, lambda: model.trainable_variables(task_id))
+    learner = TaskLearner(
+        model,
+        task_id,
+        make_optimizer(train),
+        train.batch_size,
+        train.loss_reduction,
+        stage,
+    )
+    n = PRESET.data.classes_per_task * PRESET.data.train_per_class
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(n, 32, 32, 3)).astype("float32"))
+    y = tf.constant(rng.integers(0, 10, n).astype("int64"))
+    times = []
+    for _ in range(epochs + 1):  # the first epoch compiles
+        order = tf.constant(rng.permutation(n), tf.int32)
+        start = time.perf_counter()
+        learner.train_epoch(x, y, order, train.learning_rate)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(model_names()))
+    parser.add_argument("--epochs", type=int, default=5, help="timed epochs")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(f"command: python benchmarks/epoch_time.py --epochs {args.epochs}")
+    print("\n| model | parameters (10 tasks) | s/epoch, task 1 | s/epoch, task 10 |")
+    print("|---|---|---|---|")
+    for name in args.models.split(","):
+        model = build_model(PRESET.models[name], (32, 32, 3))
+        for _ in range(10):
+            model.add_task(10)
+        first = epoch_seconds(name, 0, args.epochs)
+        last = epoch_seconds(name, 9, args.epochs)
+        params = model.count_params()
+        print(f"| {name} | {params:,} | {first:.3f} | {last:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
