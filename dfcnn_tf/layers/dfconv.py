@@ -29,7 +29,7 @@ def _build_tensor(layer, input_channels):
     layer.contraction = layer.add_weight(
         name="contraction",
         shape=(layer.transform_channels, input_channels, layer.filters),
-        initializer=layer.transform_initializer,
+        initializer=fresh(layer.transform_initializer),
     )
 
 
@@ -52,12 +52,12 @@ def _build_tc2(layer, input_channels):
     layer.depth_contraction = layer.add_weight(
         name="depth_contraction",
         shape=(layer.knowledge_base.depth, input_channels),
-        initializer=layer.transform_initializer,
+        initializer=fresh(layer.transform_initializer),
     )
     layer.channel_contraction = layer.add_weight(
         name="channel_contraction",
         shape=(layer.transform_channels, layer.filters),
-        initializer=layer.transform_initializer,
+        initializer=fresh(layer.transform_initializer),
     )
 
 
@@ -82,6 +82,12 @@ VARIANTS = {
     "direct": Variant(_build_direct, _contract_direct, True, False),
     "tc2": Variant(_build_tc2, _contract_tc2, False, True),
 }
+
+
+def fresh(initializer):
+    """A new instance of `initializer`: an unseeded Keras initializer repeats its
+    values on every call, so each weight gets its own draw."""
+    return initializer.__class__.from_config(initializer.get_config())
 
 
 def _check_positive(field, value):
@@ -203,12 +209,12 @@ class DFConv2D(keras.layers.Layer):
                 channels,
                 self.knowledge_base.channels,
             ),
-            initializer=self.transform_initializer,
+            initializer=fresh(self.transform_initializer),
         )
         self.deconv_bias = self.add_weight(
             name="deconv_bias",
             shape=(channels,),
-            initializer=self.transform_initializer,
+            initializer=fresh(self.transform_initializer),
         )
         VARIANTS[self.variant].build(self, self.input_channels)
         self.bias = self.add_weight(

@@ -1,0 +1,399 @@
+"""Tensor-factorisation baseline "TF" (SPEC section 3).
+
+Yang & Hospedales, "Deep Multi-task Representation Learning: A Tensor
+Factorisation Approach", ICLR 2017 (section 3, Tucker variant). Per conv layer
+the kernels of all tasks, stacked on a last axis, form a 5-way tensor
+`W (k, k, c_in, c_out, T) = G x_1 U1 x_2 U2 x_3 U3 x_4 U4 x_5 U5`. The core
+`G (r1, r2, r3, r4, r5)` and `U1 (k, r1)`, `U2 (k, r2)`, `U3 (c_in, r3)`,
+`U4 (c_out, r4)` are shared by every task and owned by one
+`TuckerFactors` layer per conv layer; task t owns the row `u5_t (r5,)` of
+`U5`, its conv biases and its FC head. Its kernel is
+
+    W_t[i,j,k,l] = sum_abcde G[a,b,c,d,e] U1[i,a] U2[j,b] U3[k,c] U4[l,d] u5_t[e]
+
+Ranks come from a truncated HOSVD (`tucker_decomposition`) of an initial
+stacked tensor, the smallest that keep its relative reconstruction error
+below `config.tucker.error_threshold` (released code: 1e-3):
+
+- `TensorFactorisedCNN(config, input_shape)` decomposes a random
+  truncated-normal (stddev 0.05, as every baseline kernel) tensor with
+  `TASK_SLOTS` task slots; task t takes row t of its `U5`. Tasks beyond the
+  slots start from the mean row of the earlier tasks plus N(0, 0.01^2) noise.
+- `TensorFactorisedCNN.from_stl(...)` is "TF (distillation)": it decomposes
+  the trained kernels of a `SingleTaskCNN` and copies its biases and heads.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dfcnn_tf.errors import ConfigError
+from dfcnn_tf.models.base import LifelongModel
+from dfcnn_tf.models.blocks import build_sequential
+from dfcnn_tf.models.heads import DEFAULT_BIAS, DENSE_STDDEV, task_head
+from dfcnn_tf.models.stl import SingleTaskCNN
+from dfcnn_tf.models.tucker_decomposition import tucker_decompose
+from dfcnn_tf.registry import register_model
+
+TASK_SLOTS = 10  # T0: task rows of the random initial tensor (10 CIFAR tasks)
+NEW_TASK_NOISE = 0.01  # stddev of the noise on rows added beyond TASK_SLOTS
+SHARED_MODES = 4  # modes (k, k, c_in, c_out) whose factors all tasks share
+
+
+def _check_positive(owner, field, value):
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        raise ValueError(
+            f"{owner} {field} must be a positive integer. Received: {field}={value!r}"
+        )
+
+
+@keras.saving.register_keras_serializable(package="dfcnn_tf")
+class TuckerFactors(keras.layers.Layer):
+    """Owner of one conv layer's shared Tucker core and factors U1..U4.
+
+    Args:
+        kernel_size: spatial size `k` of the task kernels.
+        input_channels: input channels `c_in` of the conv layer.
+        filters: output channels `c_out` of the conv layer.
+        ranks: the five Tucker ranks `(r1, r2, r3, r4, r5)`; `r5` is the
+            length of every task's factor row.
+        initializer: initializer of the core and factors (the model
+            overwrites them with a decomposition).
+
+    Raises:
+        ValueError: if a size or rank is not a positive integer, or one of
+            `r1..r4` exceeds its mode's size.
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        input_channels,
+        filters,
+        ranks,
+        initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.kernel_size = kernel_size
+        self.input_channels = input_channels
+        self.filters = filters
+        self.ranks = tuple(ranks)
+        self._validate()
+        self.initializer = keras.initializers.get(initializer)
+
+    def _validate(self):
+        for field in ("kernel_size", "input_channels", "filters"):
+            _check_positive("TuckerFactors", field, getattr(self, field))
+        for rank in self.ranks:
+            _check_positive("TuckerFactors", "rank", rank)
+        sizes = self.mode_sizes
+        if len(self.ranks) != SHARED_MODES + 1 or any(
+            rank > size for rank, size in zip(self.ranks, sizes, strict=False)
+        ):
+            raise ValueError(
+                "TuckerFactors needs 5 ranks, r1..r4 at most the mode sizes "
+                f"{sizes}. Received: ranks={self.ranks}"
+            )
+
+    @property
+    def mode_sizes(self):
+        """Sizes `(k, k, c_in, c_out)` of the four shared modes."""
+        k = self.kernel_size
+        return (k, k, self.input_channels, self.filters)
+
+    def build(self, input_shape=None):
+        self.core = self.add_weight(
+            name="core", shape=self.ranks, initializer=self.initializer
+        )
+        self.factors = []  # U_n (I_n, r_n) for the modes (k, k, c_in, c_out)
+        for mode, size in enumerate(self.mode_sizes):
+            shape, name = (size, self.ranks[mode]), f"factor_{mode + 1}"
+            self.factors.append(
+                self.add_weight(name=name, shape=shape, initializer=self.initializer)
+            )
+
+    def assign_decomposition(self, core, factors):
+        """Sets the core `(r1..r5)` and `U1..U4` (each `(I_n, r_n)`) from arrays."""
+        self.core.assign(np.asarray(core, dtype="float32"))
+        for variable, value in zip(self.factors, factors, strict=True):
+            variable.assign(np.asarray(value, dtype="float32"))
+
+    def call(self, inputs=None):
+        """Returns `(core, [U1, U2, U3, U4])`; `inputs` is ignored."""
+        return self.core, list(self.factors)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            kernel_size=self.kernel_size,
+            input_channels=self.input_channels,
+            filters=self.filters,
+            ranks=list(self.ranks),
+            initializer=keras.initializers.serialize(self.initializer),
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dfcnn_tf")
+class TuckerConv2D(keras.layers.Layer):
+    """One task's conv layer, generating its kernel from shared Tucker factors.
+
+    Args:
+        factors: the layer's shared `TuckerFactors`, passed by reference.
+        activation: activation of the conv output.
+        task_factor_initializer: initializer of the task row `u5 (r5,)` (the
+            model overwrites it with a row of the decomposition).
+        bias_initializer: initializer of the conv bias (default 0.2).
+
+    Input shape:
+        `(batch, height, width, factors.input_channels)`.
+
+    Output shape:
+        `(batch, height, width, factors.filters)`.
+    """
+
+    def __init__(
+        self,
+        factors,
+        activation="relu",
+        task_factor_initializer="glorot_uniform",
+        bias_initializer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(factors, TuckerFactors):
+            raise ValueError(
+                "TuckerConv2D factors must be a TuckerFactors layer. "
+                f"Received: factors={factors!r}"
+            )
+        self.factors = factors
+        self.activation = keras.activations.get(activation)
+        self.task_factor_initializer = keras.initializers.get(task_factor_initializer)
+        self.bias_initializer = keras.initializers.get(
+            bias_initializer or keras.initializers.Constant(DEFAULT_BIAS)
+        )
+
+    def build(self, input_shape):
+        if int(input_shape[-1]) != self.factors.input_channels:
+            raise ValueError(
+                f"TuckerConv2D expects {self.factors.input_channels} input channels "
+                f"(its factors'). Received: input_shape={tuple(input_shape)}"
+            )
+        if not self.factors.built:
+            self.factors.build()
+        self.task_factor = self.add_weight(
+            name="task_factor",
+            shape=(self.factors.ranks[-1],),
+            initializer=self.task_factor_initializer,
+        )
+        self.bias = self.add_weight(
+            name="bias",
+            shape=(self.factors.filters,),
+            initializer=self.bias_initializer,
+        )
+
+    @property
+    def task_weights(self):
+        """This task's own weights: its factor row and conv bias."""
+        return [self.task_factor, self.bias]
+
+    def generate_kernel(self):
+        """The task's kernel `(k, k, c_in, c_out)` from the shared factors."""
+        core, (u1, u2, u3, u4) = self.factors.core, self.factors.factors
+        # G (r1..r5), U1 (k, r1), U2 (k, r2), U3 (c_in, r3), U4 (c_out, r4),
+        # u5 (r5,) -> W_t (k, k, c_in, c_out)
+        return tf.einsum(
+            "abcde,ia,jb,kc,ld,e->ijkl", core, u1, u2, u3, u4, self.task_factor
+        )
+
+    def convolve(self, inputs, kernel):
+        """`act(conv2d(inputs, kernel, stride 1, SAME) + bias)`."""
+        outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
+        return self.activation(outputs + self.bias)
+
+    def call(self, inputs):
+        return self.convolve(inputs, self.generate_kernel())
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.factors.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            factors=keras.saving.serialize_keras_object(self.factors),
+            activation=keras.activations.serialize(self.activation),
+            task_factor_initializer=keras.initializers.serialize(
+                self.task_factor_initializer
+            ),
+            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["factors"] = keras.saving.deserialize_keras_object(config["factors"])
+        return cls(**config)
+
+
+@register_model("tf")
+class TensorFactorisedCNN(LifelongModel):
+    """TF: per-layer Tucker factors shared by all tasks, task rows and heads.
+
+    Args:
+        config: the `ModelConfig` (`conv`, `fc_hidden`, `dropout`,
+            `tucker.error_threshold`).
+        input_shape: shape of one image, `(height, width, channels)`.
+        initial_kernels: one stacked kernel tensor `(k, k, c_in, c_out, T)`
+            per conv layer to decompose, the same `T` for all; by default a
+            random truncated-normal tensor with `TASK_SLOTS` slots.
+
+    Raises:
+        ConfigError: if the threshold is outside `[0, 1)`, there is no conv
+            layer, or an initial tensor does not fit its conv layer.
+    """
+
+    def __init__(self, config, input_shape, initial_kernels=None):
+        super().__init__(config, input_shape)
+        shapes = _kernel_shapes(config, self.input_shape)
+        if initial_kernels is None:
+            initial_kernels = [_random_kernels(shape) for shape in shapes]
+        _check_initial_kernels(initial_kernels, shapes)
+        self.factors, self._initial_rows, self.towers = [], [], []
+        for i, stacked in enumerate(initial_kernels):
+            core, factors = tucker_decompose(stacked, config.tucker.error_threshold)
+            owner = TuckerFactors(*shapes[i][1:], ranks=core.shape, name=f"tucker_{i}")
+            owner.build()
+            owner.assign_decomposition(core, factors[:SHARED_MODES])
+            self.factors.append(owner)
+            self._initial_rows.append(factors[SHARED_MODES])  # U5 (T, r5)
+
+    @classmethod
+    def from_stl(cls, config, input_shape, stl_model):
+        """The "TF (distillation)" variant: factorises a trained STL model.
+
+        Args:
+            config: the TF `ModelConfig`, with the STL model's conv and FC sizes.
+            input_shape: shape of one image, as the STL model's.
+            stl_model: a `SingleTaskCNN` with at least one task.
+
+        Returns:
+            A `TensorFactorisedCNN` with one task per STL task, whose logits
+            equal the STL model's up to the Tucker reconstruction error.
+
+        Raises:
+            ConfigError: if `stl_model` is not a `SingleTaskCNN` with tasks,
+                or its sizes differ from `config`.
+        """
+        if not isinstance(stl_model, SingleTaskCNN) or stl_model.num_tasks == 0:
+            raise ConfigError(
+                "from_stl needs a SingleTaskCNN with at least one task. "
+                f"Received: stl_model={stl_model!r}"
+            )
+        convs = [_layers_of(t, keras.layers.Conv2D) for t in stl_model.towers]
+        stacked = [
+            np.stack([keras.ops.convert_to_numpy(c.kernel) for c in layer], axis=-1)
+            for layer in zip(*convs, strict=True)  # (k, k, c_in, c_out, T)
+        ]
+        model = cls(config, input_shape, initial_kernels=stacked)
+        for tower, conv in zip(stl_model.towers, convs, strict=True):
+            dense = _layers_of(tower, keras.layers.Dense)
+            task_id = model.add_task(dense[-1].units)
+            model._copy_stl_task(task_id, conv, dense)
+        return model
+
+    def _copy_stl_task(self, task_id, convs, dense):
+        for layer, conv in zip(self.conv_layers(task_id), convs, strict=True):
+            layer.bias.assign(conv.bias)
+        targets = _layers_of(self.towers[task_id], keras.layers.Dense)
+        units = [[d.units for d in layers] for layers in (dense, targets)]
+        if units[0] != units[1]:
+            raise ConfigError(f"from_stl: STL FC units {units[0]}, config {units[1]}")
+        for target, source in zip(targets, dense, strict=True):
+            target.kernel.assign(source.kernel)
+            target.bias.assign(source.bias)
+
+    def _build_task(self, task_id, num_classes):
+        layers = []
+        for i, conv in enumerate(self.config.conv):
+            layers.append(
+                TuckerConv2D(self.factors[i], name=f"task{task_id}_tfconv_{i}")
+            )
+            if conv.pool > 1:
+                layers.append(keras.layers.MaxPooling2D(conv.pool, padding="same"))
+        layers += task_head(self.config.fc_hidden, num_classes, self.config.dropout)
+        tower = build_sequential(layers, self.input_shape, f"task{task_id}")
+        for i, layer in enumerate(_layers_of(tower, TuckerConv2D)):
+            layer.task_factor.assign(self._new_task_row(i, task_id))
+        self.towers.append(tower)
+
+    def _new_task_row(self, layer_index, task_id):
+        """Row `task_id` of the initial `U5`, or the earlier rows' mean + noise."""
+        rows = self._initial_rows[layer_index]
+        if task_id < len(rows):
+            return rows[task_id].astype("float32")
+        earlier = [
+            self.conv_layers(t)[layer_index].task_factor.numpy() for t in range(task_id)
+        ]
+        noise = keras.random.normal((rows.shape[1],), stddev=NEW_TASK_NOISE)
+        return np.mean(earlier, axis=0) + keras.ops.convert_to_numpy(noise)
+
+    def call(self, inputs, task_id, training=False):
+        return self.towers[task_id](inputs, training=training)
+
+    @property
+    def shared_variables(self):
+        return [v for owner in self.factors for v in (owner.core, *owner.factors)]
+
+    def task_variables(self, task_id):
+        self._check_task(task_id)
+        shared = {id(v) for v in self.shared_variables}
+        variables = self.towers[task_id].trainable_variables
+        return [v for v in variables if id(v) not in shared]
+
+    def conv_layers(self, task_id):
+        """Task `task_id`'s `TuckerConv2D` layers, in order."""
+        return _layers_of(self.towers[task_id], TuckerConv2D)
+
+    def task_kernels(self, task_id):
+        """The conv kernels task `task_id` generates from the shared factors."""
+        self._check_task(task_id)
+        return [layer.generate_kernel() for layer in self.conv_layers(task_id)]
+
+
+def _layers_of(tower, layer_type):
+    return [layer for layer in tower.layers if isinstance(layer, layer_type)]
+
+
+def _kernel_shapes(config, input_shape):
+    """`(k, k, c_in, c_out)` per conv layer; checks the TF options."""
+    threshold = config.tucker.error_threshold
+    if not 0 <= threshold < 1:
+        raise ConfigError(
+            f"model.tucker.error_threshold must be in [0, 1). Received: {threshold}"
+        )
+    if not config.conv:
+        raise ConfigError("The TF model needs at least one conv layer (model.conv).")
+    shapes, channels = [], input_shape[-1]
+    for spec in config.conv:
+        shapes.append((spec.kernel, spec.kernel, channels, spec.filters))
+        channels = spec.filters
+    return shapes
+
+
+def _random_kernels(shape):
+    """`TASK_SLOTS` truncated-normal (stddev 0.05) kernels stacked on a last axis."""
+    kernels = keras.random.truncated_normal((*shape, TASK_SLOTS), stddev=DENSE_STDDEV)
+    return keras.ops.convert_to_numpy(kernels)
+
+
+def _check_initial_kernels(initial_kernels, shapes):
+    found = [tuple(np.shape(stacked)) for stacked in initial_kernels]
+    slots = found[0][-1:] if found else ()  # (T,)
+    if not slots or found != [(*shape, *slots) for shape in shapes]:
+        raise ConfigError(
+            "TF needs one initial kernel tensor (k, k, c_in, c_out, T) per conv "
+            f"layer, one T for all: {[(*shape, 'T') for shape in shapes]}. "
+            f"Received shapes: {found}"
+        )
