@@ -1,8 +1,13 @@
 """Every registered model learns real CIFAR-100 (../shared/data) above chance.
 
-3 tasks of the smoke preset, 6 epochs each, evaluated at the end of every
-task; the first task's test accuracy (1,000 images) must clear 15% (chance is
-10%; one standard error is about 1%).
+3 tasks of the smoke preset, 6 epochs each at learning rate 5e-4, evaluated at
+the end of every task; the first task's test accuracy (1,000 images) must
+clear 15% (chance is 10%; one standard error is about 1%).
+
+The tc2 ablation starts slower: its generated kernels start about three times
+larger than the DF-CNN's (Glorot-initialised factors of the released code),
+it diverges at 1e-3 and stays at chance for ~8 epochs at 5e-4, so it gets 12
+epochs at 3e-4.
 """
 
 import pytest
@@ -15,19 +20,20 @@ from dfcnn_tf.registry import model_names
 pytestmark = pytest.mark.slow
 
 FLOOR = 0.15
+SCHEDULE = {"epochs_per_task": 6, "learning_rate": 5e-4}
+SLOW_STARTERS = {"dfcnn_tc2": {"epochs_per_task": 12, "learning_rate": 3e-4}}
 
 
 @pytest.mark.parametrize("name", model_names())
 def test_first_task_above_chance(name, data_dir, tmp_path):
     experiment = get_preset("cifar100_10_smoke").experiment(name, seed=0)
-    experiment = apply_overrides(
-        experiment,
-        [
-            f"data.data_dir={str(data_dir)!r}",
-            "train.epochs_per_task=6",
-            "train.eval_every=6",
-        ],
-    )
+    schedule = SLOW_STARTERS.get(name, SCHEDULE)
+    assignments = [f"train.{key}={value}" for key, value in schedule.items()]
+    assignments += [
+        f"data.data_dir={str(data_dir)!r}",
+        f"train.eval_every={schedule['epochs_per_task']}",
+    ]
+    experiment = apply_overrides(experiment, assignments)
     result = run_experiment(experiment, tmp_path, quiet=True)
     history = result.history
     first = history[(history.task == 0) & (history.split == "test")]
