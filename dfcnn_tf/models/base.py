@@ -28,8 +28,10 @@ class TrainingStage:
             compiled step), or None.
         gradient_masks: returns one 0/1 mask or None per variable, multiplied
             into its gradient, or None for no masking.
-        finish: called as `finish(last_epoch_loss)` when the stage ends (DEN
-            expands or splits units here), or None.
+        finish: called as `finish(last_epoch_loss)` when the stage ends, before
+            the next stage's `variables()` and `gradient_masks()` are read
+            (DEN expands or splits units here), or None. The loss is the mean
+            per-example cross-entropy of the stage's last epoch.
     """
 
     epochs: int

@@ -37,7 +37,7 @@ class TaskLearner:
         self._epoch = tf.function(self._train_epoch)
 
     def train_epoch(self, x, y, order, learning_rate):
-        """Runs one epoch over `x[order]` in mini-batches; returns the mean loss.
+        """Runs one epoch over `x[order]`; returns the mean per-example loss.
 
         Args:
             x: the task's training images, a float32 tensor.
@@ -60,8 +60,9 @@ class TaskLearner:
         with tf.GradientTape() as tape:
             logits = self.model(x, self.task_id, training=True)
             losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)
-            loss = self.reduce(losses)
-            objective = loss if self.penalty is None else loss + self.penalty()
+            objective = self.reduce(losses)
+            if self.penalty is not None:
+                objective += self.penalty()
         gradients = tape.gradient(objective, self.variables)
         if self.masks is not None:
             gradients = [
@@ -69,4 +70,4 @@ class TaskLearner:
                 for g, m in zip(gradients, self.masks, strict=True)
             ]
         self.optimizer.apply(gradients, self.variables)
-        return loss
+        return tf.reduce_mean(losses)  # per example, whatever the reduction
