@@ -82,6 +82,7 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
 
     def save(rows, status, **extra):
         history = history_frame(rows, experiment)
+        extra.update(tasks_added=model.num_tasks, parameters=model.count_params())
         write_run(run_dir, experiment, history, status, fmt, extra)
         return history
 
