@@ -93,7 +93,14 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which data set and how it is cut into tasks (SPEC section 5)."""
+    """Which data set and how it is cut into tasks (SPEC section 5).
+
+    CIFAR-100 uses `classes_per_task`, `train_per_class`, `valid_per_class`
+    and `partition`; MNIST and CIFAR-10 use `task_set` ("homogeneous" or
+    "heterogeneous") and `percent` (train + validation images per task, in %
+    of a class pair's training images); Office-Home uses `domains` and
+    `classes_per_task`. `num_tasks` keeps the first tasks of the set.
+    """
 
     dataset: str = "cifar100"
     num_tasks: int = 10
@@ -102,6 +109,9 @@ class DataConfig:
     valid_per_class: int = 3
     partition: str = "paper"
     task_order: str = "fixed"
+    task_set: str = "heterogeneous"
+    percent: float = 3.0
+    domains: tuple[str, ...] = ("Product", "Real World")
     data_dir: str | None = None
 
 
@@ -113,8 +123,12 @@ class TrainConfig:
     starts at 1.0, epsilon 1e-10; the default) or "keras" (Keras 3 RMSprop:
     accumulator 0, epsilon 1e-7). `loss_reduction` "sum" sums the per-example
     losses of a batch as the released code did; "mean" averages them.
+    `protocol` "lifelong" learns tasks one after another for `epochs_per_task`
+    each; "mtl" trains all tasks together for `epochs_per_task * num_tasks`
+    epochs, each epoch on one task drawn uniformly at random.
     """
 
+    protocol: str = "lifelong"
     batch_size: int = 10
     learning_rate: float = 1e-4
     lr_decay: float = 1 / 4000
@@ -141,7 +155,11 @@ class Experiment:
         return dataclasses.asdict(self)
 
 
-TRAIN_CHOICES = {"optimizer": ("tf1", "keras"), "loss_reduction": ("sum", "mean")}
+TRAIN_CHOICES = {
+    "protocol": ("lifelong", "mtl"),
+    "optimizer": ("tf1", "keras"),
+    "loss_reduction": ("sum", "mean"),
+}
 
 
 def validate(experiment):
@@ -170,7 +188,7 @@ def validate(experiment):
     for name in ("num_tasks", "classes_per_task", "train_per_class"):
         _require_positive(f"data.{name}", getattr(data, name))
     train_size = data.classes_per_task * data.train_per_class
-    if train.batch_size > train_size:
+    if data.dataset == "cifar100" and train.batch_size > train_size:
         raise ConfigError(
             f"train.batch_size={train.batch_size} is larger than a task's training "
             f"set (data.classes_per_task * data.train_per_class = {train_size})"

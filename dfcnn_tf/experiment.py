@@ -1,4 +1,4 @@
-"""One lifelong run from a resolved `Experiment`: data, model, loop, results."""
+"""One run from a resolved `Experiment`: data, model, protocol, results."""
 
 import dataclasses
 from pathlib import Path
@@ -6,18 +6,18 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from dfcnn_tf import metrics
 from dfcnn_tf.config import validate
-from dfcnn_tf.data import build_cifar100_tasks, load_arrays
+from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
 from dfcnn_tf.errors import ConfigError, TrainingError
+from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import history_frame, run_id, write_run
-from dfcnn_tf.training import Progress, train_lifelong
+from dfcnn_tf.training import Progress
 
 
-def _cifar100_tasks(arrays, data, seed):
+def _cifar100_tasks(data, seed):
     return build_cifar100_tasks(
-        arrays,
+        load_arrays("cifar100", data.data_dir),
         num_tasks=data.num_tasks,
         classes_per_task=data.classes_per_task,
         train_per_class=data.train_per_class,
@@ -28,7 +28,22 @@ def _cifar100_tasks(arrays, data, seed):
     )
 
 
-TASK_BUILDERS = {"cifar100": _cifar100_tasks}
+def _binary_tasks(data, seed):
+    return build_binary_tasks(
+        load_arrays(data.dataset, data.data_dir),
+        dataset=data.dataset,
+        task_set=data.task_set,
+        percent=data.percent,
+        seed=seed,
+        task_order=data.task_order,
+    )
+
+
+TASK_BUILDERS = {
+    "cifar100": _cifar100_tasks,
+    "mnist": _binary_tasks,
+    "cifar10": _binary_tasks,
+}
 
 
 def build_tasks(data, seed):
@@ -40,18 +55,37 @@ def build_tasks(data, seed):
     """
     if data.dataset not in TASK_BUILDERS:
         raise ConfigError(
-            f"Unknown lifelong data set {data.dataset!r}. "
+            f"Unknown data set {data.dataset!r}. "
             f"Valid data sets: {', '.join(sorted(TASK_BUILDERS))}"
         )
-    arrays = load_arrays(data.dataset, data.data_dir)
-    return TASK_BUILDERS[data.dataset](arrays, data, seed)
+    return TASK_BUILDERS[data.dataset](data, seed)[: data.num_tasks]
+
+
+def check_batch_size(train, tasks):
+    """Raises `ConfigError` if a mini-batch is larger than a task's training set."""
+    for task in tasks:
+        if train.batch_size > len(task.y_train):
+            raise ConfigError(
+                f"train.batch_size={train.batch_size} is larger than task "
+                f"{task.task_id + 1}'s training set ({len(task.y_train)} images)"
+            )
+
+
+def check_protocol(model, protocol):
+    """Raises `ConfigError` if the model does not support the protocol."""
+    if protocol not in model.protocols:
+        raise ConfigError(
+            f"Model {model.config.name!r} supports only --protocol "
+            f"{' or '.join(model.protocols)}. Received: {protocol!r}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
 class RunResult:
-    """What a finished run returns: its folder, history and summary metrics."""
+    """What a finished run returns: folder, protocol, history and summary."""
 
     run_dir: Path
+    protocol: str
     history: pd.DataFrame
     summary: pd.Series
 
@@ -73,12 +107,16 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
         A `RunResult`.
     """
     validate(experiment)
+    train = experiment.train
+    protocol = get_protocol(train.protocol)
     keras.utils.set_random_seed(experiment.seed)
     tasks = build_tasks(experiment.data, experiment.seed)
+    check_batch_size(train, tasks)
     model = build_model(experiment.model, tasks[0].x_train.shape[1:])
+    check_protocol(model, train.protocol)
     run_dir = Path(out_dir) / run_id(experiment)
-    train = experiment.train
-    progress = Progress(len(tasks), train.epochs_per_task, quiet, stream)
+    epochs = protocol.epochs(train, len(tasks))
+    progress = Progress(len(tasks), epochs, quiet, stream)
 
     def save(rows, status, **extra):
         history = history_frame(rows, experiment)
@@ -88,17 +126,17 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
 
     save([], "running")
     try:
-        rows = train_lifelong(
+        rows = protocol.train(
             model,
             tasks,
             train,
-            seed=experiment.seed,
-            progress=progress,
-            on_task_end=lambda task_id, rows: save(rows, "running"),
+            experiment.seed,
+            progress,
+            lambda rows: save(rows, "running"),
         )
     except TrainingError as error:
         save(error.rows, "failed", error=str(error))
         raise
     history = save(rows, "finished")
     progress.message(f"results written to {run_dir}")
-    return RunResult(run_dir, history, metrics.summarize(history))
+    return RunResult(run_dir, train.protocol, history, protocol.summarize(history))

@@ -1,4 +1,4 @@
-"""Command line: `python -m dfcnn_tf.lifelong` runs one lifelong experiment.
+"""Command line: `python -m dfcnn_tf.lifelong` runs one experiment (lifelong or MTL).
 
 Example (a few minutes on 2 CPU cores, real CIFAR-100):
 
@@ -10,10 +10,10 @@ import sys
 
 import pandas as pd
 
-from dfcnn_tf import metrics
 from dfcnn_tf.errors import ConfigError, DataError, TrainingError
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset
+from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import get_model_class, model_names
 
 
@@ -41,6 +41,12 @@ def build_parser():
         type=int,
         default=0,
         help="seed of data subsets, task order, initialisation and dropout",
+    )
+    add(
+        "--protocol",
+        choices=("lifelong", "mtl"),
+        help="lifelong (tasks in sequence) or mtl (all tasks together, one random "
+        "task per epoch); default: the preset's",
     )
     add("--epochs-per-task", type=int, help="override the preset's epochs per task")
     add(
@@ -77,6 +83,7 @@ def resolve(args):
     get_model_class(args.model)  # unknown names list every registered model
     experiment = get_preset(args.preset).experiment(args.model, args.seed)
     shortcuts = {
+        "train.protocol": args.protocol,
         "train.epochs_per_task": args.epochs_per_task,
         "train.eval_every": args.eval_every,
         "data.data_dir": args.data_dir,
@@ -88,9 +95,10 @@ def resolve(args):
 def print_summary(result, stream=None):
     """Prints the per-task table and the run's summary metrics."""
     stream = stream or sys.stdout
+    per_task = get_protocol(result.protocol).per_task(result.history)
     with pd.option_context("display.float_format", "{:.4f}".format):
         print(f"\nper-task metrics ({result.run_dir.name}, test split):", file=stream)
-        print(metrics.per_task_table(result.history).to_string(), file=stream)
+        print(per_task.to_string(), file=stream)
         print("\nsummary:", file=stream)
         print(result.summary.to_string(), file=stream)
 

@@ -5,7 +5,8 @@ One folder per run, `<out>/<run id>/`, holding
   training_task, epoch, task_epoch, split, accuracy, time;
 - `config.json`: the resolved `Experiment`;
 - `run.json`: run id, seed, status, tasks finished, library versions;
-- `summary.csv`, `per_task.csv`, `accuracy_matrix.csv`: metric tables.
+- `summary.csv`, `per_task.csv` (+ `accuracy_matrix.csv` for lifelong runs):
+  the protocol's metric tables.
 Every file is written atomically (temporary file + rename) after every task,
 so a run that stops keeps every finished task.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from dfcnn_tf import __version__, metrics
+from dfcnn_tf.protocols import get_protocol
 
 HISTORY_FORMATS = ("csv", "parquet")
 
@@ -91,15 +93,15 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
     _write_json(run_dir / "run.json", info)
     if len(history):
-        _write_metric_tables(run_dir, history)
+        _write_metric_tables(run_dir, history, get_protocol(experiment.train.protocol))
 
 
-def _write_metric_tables(run_dir, history):
-    summary = metrics.summarize(history).to_frame().T
+def _write_metric_tables(run_dir, history, protocol):
+    summary = protocol.summarize(history).to_frame().T
     _atomic_write(run_dir / "summary.csv", summary.to_csv(index=False))
-    _atomic_write(run_dir / "per_task.csv", metrics.per_task_table(history).to_csv())
-    matrix = metrics.accuracy_matrix(history)
-    _atomic_write(run_dir / "accuracy_matrix.csv", matrix.to_csv())
+    _atomic_write(run_dir / "per_task.csv", protocol.per_task(history).to_csv())
+    for stem, table in protocol.tables(history).items():
+        _atomic_write(run_dir / f"{stem}.csv", table.to_csv())
 
 
 def read_history(run_dir):

@@ -1,5 +1,6 @@
 """Data sets and lifelong task sequences of section 4 (SPEC section 5)."""
 
+from dfcnn_tf.data.binary_tasks import PAPER_PERCENTS, build_binary_tasks
 from dfcnn_tf.data.cifar100 import (
     PAPER_PARTITION,
     PARTITIONS,
@@ -23,12 +24,14 @@ __all__ = [
     "DATASETS",
     "LOCAL_FILES",
     "PAPER_PARTITION",
+    "PAPER_PERCENTS",
     "PARTITIONS",
     "TASK_ORDERS",
     "TASK_SPLITS",
     "DatasetSpec",
     "ImageArrays",
     "Task",
+    "build_binary_tasks",
     "build_cifar100_tasks",
     "channel_stats",
     "dataset_spec",

@@ -49,6 +49,8 @@ class LifelongModel(abc.ABC):
         input_shape: shape of one image, `(height, width, channels)`.
     """
 
+    protocols = ("lifelong", "mtl")  # the training protocols the method supports
+
     def __init__(self, config, input_shape):
         self.config = config
         self.input_shape = tuple(int(d) for d in input_shape)

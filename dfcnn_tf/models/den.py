@@ -60,6 +60,8 @@ class DynamicallyExpandableNetwork(LifelongModel):
         growth: per task, `{"expanded": [...], "split": [...]}` units per layer.
     """
 
+    protocols = ("lifelong",)  # a method for tasks that arrive one by one
+
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
         _validate(config.den)

@@ -196,6 +196,8 @@ def lateral_channels(input_channels, reduction, column, layer):
 class ProgressiveNetwork(LifelongModel):
     """One column (conv stack + head) per task, with laterals from earlier columns."""
 
+    protocols = ("lifelong",)  # a method for tasks that arrive one by one
+
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
         self.columns = []  # per task: its `LateralConv2D` layers, in order

@@ -87,26 +87,45 @@ def _train_stage(learner, ctx, done, epochs):
         epoch = task_id * train.epochs_per_task + task_epoch
         order = tf.constant(ctx.rng.permutation(len(ctx.task.y_train)), tf.int32)
         loss = learner.train_epoch(x, y, order, learning_rate(train, epoch - 1))
-        if not math.isfinite(loss):
-            raise TrainingError(
-                f"Loss became {loss} in task {task_id + 1} (id {task_id}) at epoch "
-                f"{task_epoch} of the task (global epoch {epoch}); "
-                f"{len(ctx.rows)} recorded rows kept",
-                ctx.rows,
-            )
+        check_loss(loss, task_id, task_epoch, epoch, ctx.rows)
         accuracy = None
         if task_epoch % train.eval_every == 0 or task_epoch == train.epochs_per_task:
-            accuracy = _evaluate_seen(
-                ctx.evaluator, task_id, task_epoch, epoch, ctx.start, ctx.rows
+            point = (task_id, task_epoch, epoch)
+            accuracy = record_evaluation(
+                ctx.evaluator, range(task_id + 1), point, ctx.start, ctx.rows
             )
         elapsed = time.perf_counter() - ctx.start
         ctx.progress.epoch(task_id, task_epoch, loss, accuracy, elapsed)
     return loss
 
 
-def _evaluate_seen(evaluator, training_task, task_epoch, epoch, start, rows):
-    """Records every seen task's accuracy; returns the training task's."""
-    for task_id in range(training_task + 1):
+def check_loss(loss, task_id, task_epoch, epoch, rows):
+    """Raises `TrainingError` (naming task and epoch) if `loss` is NaN or inf."""
+    if not math.isfinite(loss):
+        raise TrainingError(
+            f"Loss became {loss} in task {task_id + 1} (id {task_id}) at epoch "
+            f"{task_epoch} of the task (global epoch {epoch}); "
+            f"{len(rows)} recorded rows kept",
+            rows,
+        )
+
+
+def record_evaluation(evaluator, task_ids, point, start, rows):
+    """Records the accuracy of `task_ids` on every split at one evaluation point.
+
+    Args:
+        evaluator: the run's `Evaluator`.
+        task_ids: the tasks to evaluate.
+        point: `(training_task, task_epoch, epoch)` of this evaluation.
+        start: `time.perf_counter()` at the start of the run.
+        rows: the history rows, extended in place.
+
+    Returns:
+        The accuracy `{split: value}` of the training task.
+    """
+    training_task, task_epoch, epoch = point
+    result = None
+    for task_id in task_ids:
         accuracy = evaluator.evaluate(task_id)
         now = time.perf_counter() - start
         rows.extend(
@@ -121,4 +140,6 @@ def _evaluate_seen(evaluator, training_task, task_epoch, epoch, start, rows):
             }
             for split in SPLITS
         )
-    return accuracy
+        if task_id == training_task:
+            result = accuracy
+    return result

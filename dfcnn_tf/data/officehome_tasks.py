@@ -1,0 +1,362 @@
+"""The Office-Home lifelong task sequence of section 4 (SPEC section 5).
+
+Per domain (Product, then Real World), ``tasks_per_domain`` tasks of
+``classes_per_task`` classes each are formed from classes drawn without
+repetition within the domain (5 x 13 = all 65 classes in the paper). Every
+class's images are split 60/10/30 into train/valid/test, so each split is
+stratified by class. Images are scaled to [0, 1] as SPEC section 5 states for
+this protocol; per-channel standardisation with the task's training
+statistics (as for CIFAR-100) is available as ``scaling="standardise"``.
+
+Planning (which images go where) is separate from building (copying and
+scaling them): :func:`plan_officehome_tasks` needs only the labels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dfcnn_tf.data.officehome import (
+    DEFAULT_DOMAINS,
+    DOMAIN_ALIASES,
+    DOMAINS,
+    check_domains,
+)
+from dfcnn_tf.data.tasks import PIXEL_MAX, Task, standardise
+from dfcnn_tf.errors import ConfigError, DataError
+
+TASK_ORDERS = ("fixed", "permuted")
+SCALINGS = ("unit", "standardise")
+DEFAULT_SPLIT = (0.6, 0.1, 0.3)
+_SPLIT_TOLERANCE = 1e-6
+# Stream of the task-order permutation; streams 0-3 are the domains'.
+_ORDER_STREAM = len(DOMAINS)
+
+
+@dataclass(frozen=True)
+class OfficeHomeTaskPlan:
+    """Which images of one domain form one task, before copying them.
+
+    Attributes:
+        domain: Canonical domain name.
+        classes: Class indices (into ``officehome.CLASSES``) of the task;
+            task label ``i`` means ``classes[i]``.
+        train_idx: Indices into the domain's arrays, shuffled.
+        valid_idx: As ``train_idx``, for validation.
+        test_idx: As ``train_idx``, for testing.
+    """
+
+    domain: str
+    classes: tuple[int, ...]
+    train_idx: np.ndarray
+    valid_idx: np.ndarray
+    test_idx: np.ndarray
+
+
+def class_split_sizes(n: int, split: Sequence[float]) -> tuple[int, int, int]:
+    """Numbers of a class's images for train, validation and test.
+
+    Validation and test sizes are ``n * fraction`` rounded half up. A class
+    with at least 3 images gives at least one image to every split with a
+    positive fraction; training always keeps at least one image.
+
+    Args:
+        n: Number of images of the class, >= 1.
+        split: ``(train, valid, test)`` fractions summing to 1.
+
+    Returns:
+        ``(n_train, n_valid, n_test)``, summing to ``n``.
+    """
+    _, valid_fraction, test_fraction = split
+    valid = math.floor(n * valid_fraction + 0.5)
+    test = math.floor(n * test_fraction + 0.5)
+    if n >= 3:
+        valid = max(valid, 1) if valid_fraction > 0 else valid
+        test = max(test, 1) if test_fraction > 0 else test
+    while n - valid - test < 1:
+        if test >= valid:
+            test -= 1
+        else:
+            valid -= 1
+    return n - valid - test, valid, test
+
+
+def plan_officehome_tasks(
+    domain_labels: Mapping[str, np.ndarray],
+    *,
+    domains: Sequence[str] = DEFAULT_DOMAINS,
+    tasks_per_domain: int = 5,
+    classes_per_task: int = 13,
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int = 0,
+    task_order: str = "fixed",
+) -> list[OfficeHomeTaskPlan]:
+    """Draw the classes and the train/valid/test images of every task.
+
+    Each domain draws from its own random stream (seeded by ``seed`` and the
+    domain), so a domain's tasks do not depend on which other domains are
+    used.
+
+    Args:
+        domain_labels: Canonical domain name to its int labels, shape ``(n,)``.
+        domains: Domains in training order.
+        tasks_per_domain: Tasks drawn from each domain.
+        classes_per_task: Distinct classes per task.
+        split: ``(train, valid, test)`` fractions of each class's images.
+        seed: Non-negative seed; the same seed gives the same plan.
+        task_order: ``"fixed"`` (domain by domain, in draw order) or
+            ``"permuted"`` (a seeded random order over all tasks).
+
+    Returns:
+        The plans in training order.
+
+    Raises:
+        ConfigError: Naming the first argument that is out of range or unknown.
+        DataError: If a domain is missing or has too few classes.
+    """
+    wanted = _check_arguments(
+        domains, tasks_per_domain, classes_per_task, split, seed, task_order
+    )
+    plans = []
+    for domain in wanted:
+        labels = _domain_labels(domain_labels, domain)
+        rng = np.random.default_rng([seed, DOMAINS.index(domain)])
+        groups = _draw_classes(domain, labels, tasks_per_domain, classes_per_task, rng)
+        plans += [_plan_task(domain, g, labels, split, rng) for g in groups]
+    if task_order == "permuted":
+        order = np.random.default_rng([seed, _ORDER_STREAM]).permutation(len(plans))
+        plans = [plans[i] for i in order]
+    return plans
+
+
+def build_officehome_tasks(
+    domain_arrays: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    domains: Sequence[str] = DEFAULT_DOMAINS,
+    tasks_per_domain: int = 5,
+    classes_per_task: int = 13,
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int = 0,
+    task_order: str = "fixed",
+    scaling: str = "unit",
+) -> list[Task]:
+    """Build the Office-Home lifelong task sequence.
+
+    Args:
+        domain_arrays: Domain name to ``(images, labels)`` as returned by
+            :func:`~dfcnn_tf.data.officehome.load_officehome`: uint8 images
+            ``(n, h, w, c)`` and int labels ``(n,)``.
+        domains, tasks_per_domain, classes_per_task, split, seed, task_order:
+            As for :func:`plan_officehome_tasks`.
+        scaling: ``"unit"`` (pixels / 255, in [0, 1]; SPEC section 5) or
+            ``"standardise"`` (then standardised per channel with the task's
+            training statistics, see :func:`~dfcnn_tf.data.tasks.standardise`).
+
+    Returns:
+        The tasks in training order, ``task_id`` 0, 1, ...; with the defaults
+        and ``task_order="fixed"``, tasks 0-4 are Product and 5-9 Real World.
+        ``Task.classes`` holds class indices into ``officehome.CLASSES``.
+
+    Raises:
+        ConfigError: Naming the first argument that is out of range or unknown.
+        DataError: If a domain is missing, its arrays are malformed, or it has
+            too few classes.
+    """
+    if scaling not in SCALINGS:
+        raise ConfigError(
+            f"scaling must be one of {list(SCALINGS)}. Received: scaling={scaling!r}"
+        )
+    arrays = _by_domain(domain_arrays)
+    plans = plan_officehome_tasks(
+        {domain: labels for domain, (_, labels) in arrays.items()},
+        domains=domains,
+        tasks_per_domain=tasks_per_domain,
+        classes_per_task=classes_per_task,
+        split=split,
+        seed=seed,
+        task_order=task_order,
+    )
+    for domain in dict.fromkeys(plan.domain for plan in plans):
+        _check_images(domain, *arrays[domain])
+    return [
+        _build_task(task_id, plan, *arrays[plan.domain], scaling)
+        for task_id, plan in enumerate(plans)
+    ]
+
+
+def _check_arguments(
+    domains: Sequence[str],
+    tasks_per_domain: int,
+    classes_per_task: int,
+    split: Sequence[float],
+    seed: int,
+    task_order: str,
+) -> tuple[str, ...]:
+    """Check the arguments of the task sequence; return canonical domains.
+
+    Raises:
+        ConfigError: Naming the first field that is out of range or unknown.
+    """
+    wanted = check_domains(domains)
+    minimums = {
+        "tasks_per_domain": (tasks_per_domain, 1),
+        "classes_per_task": (classes_per_task, 2),
+        "seed": (seed, 0),
+    }
+    for field, (value, minimum) in minimums.items():
+        if not _is_int(value) or value < minimum:
+            raise ConfigError(
+                f"{field} must be an integer >= {minimum}. Received: {field}={value!r}"
+            )
+    _check_split(split)
+    if task_order not in TASK_ORDERS:
+        raise ConfigError(
+            f"task_order must be one of {list(TASK_ORDERS)}. "
+            f"Received: task_order={task_order!r}"
+        )
+    return wanted
+
+
+def _is_int(value) -> bool:
+    """True for a Python or numpy integer that is not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_split(split: Sequence[float]) -> None:
+    """Raise ConfigError unless ``split`` is three fractions summing to 1."""
+    try:
+        fractions = [float(f) for f in split]
+    except (TypeError, ValueError):
+        fractions = []
+    if (
+        len(fractions) != 3
+        or not all(0.0 <= f <= 1.0 for f in fractions)
+        or fractions[0] <= 0.0
+        or abs(sum(fractions) - 1.0) > _SPLIT_TOLERANCE
+    ):
+        raise ConfigError(
+            "split must be three fractions (train, valid, test) in [0, 1] summing "
+            f"to 1, with train > 0. Received: split={split!r}"
+        )
+
+
+def _by_domain(mapping: Mapping[str, object]) -> dict[str, object]:
+    """Re-key a mapping by canonical domain name (``Real_World`` -> ``Real World``)."""
+    return {DOMAIN_ALIASES.get(key, key): value for key, value in mapping.items()}
+
+
+def _domain_labels(mapping: Mapping[str, np.ndarray], domain: str) -> np.ndarray:
+    """Check and return the labels of ``domain`` as int64.
+
+    Raises:
+        DataError: If the domain is absent or its labels are not a 1-D array of
+            non-negative integers.
+    """
+    by_domain = _by_domain(mapping)
+    if domain not in by_domain:
+        raise DataError(
+            f"No data for Office-Home domain {domain!r}; the data holds domains "
+            f"{sorted(mapping)}. Load it with load_officehome(..., domains=...)."
+        )
+    labels = np.asarray(by_domain[domain])
+    if not np.issubdtype(labels.dtype, np.integer) or labels.ndim != 1:
+        raise DataError(
+            f"Office-Home domain {domain!r}: expected integer labels of shape (n,), "
+            f"got dtype {labels.dtype} and shape {labels.shape}."
+        )
+    if labels.size and labels.min() < 0:
+        raise DataError(
+            f"Office-Home domain {domain!r}: labels must be >= 0, got {labels.min()}."
+        )
+    return labels.astype(np.int64)
+
+
+def _check_images(domain: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """Raise DataError unless ``images`` are uint8 NHWC, one per label."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise DataError(
+            f"Office-Home domain {domain!r}: expected uint8 images of shape "
+            f"(n, h, w, c), got dtype {images.dtype} and shape {images.shape}."
+        )
+    if len(images) != len(labels):
+        raise DataError(
+            f"Office-Home domain {domain!r}: {len(images)} images but "
+            f"{len(labels)} labels."
+        )
+
+
+def _draw_classes(
+    domain: str,
+    labels: np.ndarray,
+    tasks_per_domain: int,
+    classes_per_task: int,
+    rng: np.random.Generator,
+) -> list[tuple[int, ...]]:
+    """Draw disjoint class groups of one domain, one group per task.
+
+    Raises:
+        DataError: If the domain has fewer distinct classes than needed.
+    """
+    available = np.unique(labels)
+    needed = tasks_per_domain * classes_per_task
+    if needed > len(available):
+        raise DataError(
+            f"Office-Home domain {domain!r}: {tasks_per_domain} tasks x "
+            f"{classes_per_task} classes need {needed} distinct classes but only "
+            f"{len(available)} are available."
+        )
+    chosen = rng.permutation(available)[:needed]
+    return [
+        tuple(int(c) for c in group)
+        for group in chosen.reshape(tasks_per_domain, classes_per_task)
+    ]
+
+
+def _plan_task(
+    domain: str,
+    classes: tuple[int, ...],
+    labels: np.ndarray,
+    split: Sequence[float],
+    rng: np.random.Generator,
+) -> OfficeHomeTaskPlan:
+    """Split every class of one task into train/valid/test indices."""
+    parts = ([], [], [])
+    for label in classes:
+        indices = rng.permutation(np.flatnonzero(labels == label))
+        sizes = class_split_sizes(len(indices), split)
+        bounds = np.cumsum(sizes)[:-1]
+        for part, chunk in zip(parts, np.split(indices, bounds), strict=True):
+            part.append(chunk)
+    train, valid, test = (rng.permutation(np.concatenate(p)) for p in parts)
+    return OfficeHomeTaskPlan(domain, classes, train, valid, test)
+
+
+def _build_task(
+    task_id: int,
+    plan: OfficeHomeTaskPlan,
+    images: np.ndarray,
+    labels: np.ndarray,
+    scaling: str,
+) -> Task:
+    """Copy, re-label and scale the images of one planned task."""
+    indices = {"train": plan.train_idx, "valid": plan.valid_idx, "test": plan.test_idx}
+    raw = {name: np.asarray(images)[idx] for name, idx in indices.items()}
+    if scaling == "standardise":
+        scaled = standardise(raw)
+    else:
+        scale = np.float32(PIXEL_MAX)
+        scaled = {name: x.astype(np.float32) / scale for name, x in raw.items()}
+    lookup = np.full(max(plan.classes) + 1, -1, dtype=np.int64)
+    lookup[list(plan.classes)] = np.arange(len(plan.classes))
+    labels = np.asarray(labels, dtype=np.int64)
+    return Task(
+        task_id=task_id,
+        classes=plan.classes,
+        **{f"x_{name}": scaled[name] for name in indices},
+        **{f"y_{name}": lookup[labels[idx]] for name, idx in indices.items()},
+    )

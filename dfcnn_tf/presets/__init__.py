@@ -1,0 +1,30 @@
+"""Named experiment presets (SPEC sections 2, 4, 5).
+
+Each preset names the command that runs it and the paper result it targets,
+and holds one `ModelConfig` per model it supports. Every preset has a tiny
+`<name>_smoke` variant (3 tasks, 8 epochs) for tests and notebooks.
+"""
+
+from dfcnn_tf.errors import ConfigError
+from dfcnn_tf.presets import cifar100, multitask, officehome
+from dfcnn_tf.presets.base import Preset, smoke
+from dfcnn_tf.presets.cifar100 import CIFAR_DFCNN
+
+_BASE = cifar100.PRESETS + multitask.PRESETS + officehome.PRESETS
+PRESETS = {p.name: p for base in _BASE for p in (base, smoke(base))}
+
+
+def get_preset(name):
+    """Looks a preset up by name.
+
+    Raises:
+        ConfigError: listing the valid names if `name` is unknown.
+    """
+    if name not in PRESETS:
+        raise ConfigError(
+            f"Unknown preset {name!r}. Valid presets: {', '.join(sorted(PRESETS))}"
+        )
+    return PRESETS[name]
+
+
+__all__ = ["CIFAR_DFCNN", "PRESETS", "Preset", "get_preset", "smoke"]
