@@ -424,3 +424,10 @@ def test_plan_record_fields():
     )[1]
     assert isinstance(plan, OfficeHomeTaskPlan) and plan.domain == "Product"
     assert len(plan.train_idx) == len(plan.valid_idx) == len(plan.test_idx) == 2
+
+
+def test_two_folders_for_one_domain_are_refused(tmp_path):
+    (tmp_path / "Real World" / "Alarm_Clock").mkdir(parents=True)
+    (tmp_path / "Real_World" / "Alarm_Clock").mkdir(parents=True)
+    with pytest.raises(DataError, match="two folders for domain 'Real World'"):
+        find_source_root(tmp_path)

@@ -69,3 +69,21 @@ def test_tc2_by_hand():
     )
     per_task += (8 * 8 * 64 * 64 + 64) + (64 * 10 + 10)
     assert count("dfcnn_tc2") == kb + 10 * per_task == 2_995_168
+
+
+# Office-Home (SPEC section 2): 10 tasks of 13 classes on 128x128x3 images.
+OFFICEHOME_PAPER = {"dfcnn": 201.8, "stl": 26.8, "hps": 12.3, "prognn": 32.7}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(OFFICEHOME_PAPER))
+def test_officehome_total_matches_paper(name):
+    keras.utils.set_random_seed(0)
+    preset = get_preset("officehome")
+    model = build_model(preset.models[name], (128, 128, 3))
+    for _ in range(10):
+        model.add_task(13)
+    total = model.count_params()
+    assert round(total / 1e6, 1) == pytest.approx(OFFICEHOME_PAPER[name])
+    if name == "dfcnn":
+        assert total == 201_827_202  # 1,952 shared + 10 x 20,182,525
