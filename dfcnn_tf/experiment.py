@@ -39,10 +39,31 @@ def _binary_tasks(data, seed):
     )
 
 
+def _officehome_tasks(data, seed):
+    from dfcnn_tf.data.officehome import load_officehome  # TF/TFDS builder
+    from dfcnn_tf.data.officehome_tasks import build_officehome_tasks
+
+    domains = tuple(data.domains)
+    if data.num_tasks % len(domains):
+        raise ConfigError(
+            f"data.num_tasks={data.num_tasks} must be a multiple of the number of "
+            f"data.domains ({len(domains)}: {', '.join(domains)})"
+        )
+    return build_officehome_tasks(
+        load_officehome(data.data_dir, domains),
+        domains=domains,
+        tasks_per_domain=data.num_tasks // len(domains),
+        classes_per_task=data.classes_per_task,
+        seed=seed,
+        task_order=data.task_order,
+    )
+
+
 TASK_BUILDERS = {
     "cifar100": _cifar100_tasks,
     "mnist": _binary_tasks,
     "cifar10": _binary_tasks,
+    "officehome": _officehome_tasks,
 }
 
 

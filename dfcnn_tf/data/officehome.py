@@ -104,27 +104,6 @@ class SourceImage:
     label: int
 
 
-def canonical_domain(name: str) -> str:
-    """Return the canonical spelling of a domain name.
-
-    Args:
-        name: A name of ``DOMAINS`` or of ``DOMAIN_ALIASES``.
-
-    Returns:
-        The name as spelled in ``DOMAINS``.
-
-    Raises:
-        ConfigError: If the name is not an Office-Home domain.
-    """
-    name = DOMAIN_ALIASES.get(name, name)
-    if name not in DOMAINS:
-        raise ConfigError(
-            f"Unknown Office-Home domain. Expected one of {list(DOMAINS)}. "
-            f"Received: domain={name!r}"
-        )
-    return name
-
-
 def find_source_root(root: str | os.PathLike) -> Path:
     """Find the folder that holds the Office-Home domain folders.
 
@@ -395,7 +374,7 @@ def check_domains(domains: Sequence[str]) -> tuple[str, ...]:
             f"domains names unknown Office-Home domain(s) {unknown}. Expected "
             f"names from {list(DOMAINS)}. Received: domains={domains!r}"
         )
-    wanted = tuple(canonical_domain(domain) for domain in domains)
+    wanted = tuple(DOMAIN_ALIASES.get(domain, domain) for domain in domains)
     if len(set(wanted)) != len(wanted):
         raise ConfigError(f"domains must not repeat. Received: domains={domains!r}")
     return wanted

@@ -431,3 +431,23 @@ def test_two_folders_for_one_domain_are_refused(tmp_path):
     (tmp_path / "Real_World" / "Alarm_Clock").mkdir(parents=True)
     with pytest.raises(DataError, match="two folders for domain 'Real World'"):
         find_source_root(tmp_path)
+
+
+# --- the command line, end to end on the fixture -------------------------------
+
+
+@pytest.mark.slow
+def test_cli_runs_the_officehome_preset_on_the_fixture(
+    fixture_root, tmp_path, monkeypatch
+):
+    from dfcnn_tf.lifelong import main
+    from dfcnn_tf.results import read_history
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    argv = ["--preset", "officehome_smoke", "--model", "stl", "--quiet"]
+    argv += ["--data-dir", str(fixture_root), "--out", str(tmp_path / "out")]
+    argv += ["--epochs-per-task", "1", "--set", "data.num_tasks=2"]
+    argv += ["--set", "train.batch_size=8"]
+    assert main(argv) == 0
+    history = read_history(tmp_path / "out" / "officehome_smoke-stl-seed0")
+    assert set(history.task) == {0, 1}  # one task from each domain
