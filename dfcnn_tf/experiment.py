@@ -11,7 +11,13 @@ from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
 from dfcnn_tf.errors import ConfigError, TrainingError
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
-from dfcnn_tf.results import history_frame, run_id, write_run
+from dfcnn_tf.results import (
+    finished_run,
+    history_frame,
+    read_history,
+    run_id,
+    write_run,
+)
 from dfcnn_tf.training import Progress
 
 
@@ -109,6 +115,7 @@ class RunResult:
     protocol: str
     history: pd.DataFrame
     summary: pd.Series
+    reused: bool = False
 
 
 def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
@@ -116,6 +123,8 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
 
     Results are rewritten after every task, so an interrupted run keeps every
     finished task; a run whose loss diverges is saved with status "failed".
+    A finished run of the same configuration and seed in `out_dir` is read
+    back instead of recomputed.
 
     Args:
         experiment: the resolved `Experiment`.
@@ -130,12 +139,16 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
     validate(experiment)
     train = experiment.train
     protocol = get_protocol(train.protocol)
+    run_dir = Path(out_dir) / run_id(experiment)
+    if finished_run(run_dir, experiment):  # the same command again: reuse it
+        history = read_history(run_dir)
+        summary = protocol.summarize(history)
+        return RunResult(run_dir, train.protocol, history, summary, reused=True)
     keras.utils.set_random_seed(experiment.seed)
     tasks = build_tasks(experiment.data, experiment.seed)
     check_batch_size(train, tasks)
     model = build_model(experiment.model, tasks[0].x_train.shape[1:])
     check_protocol(model, train.protocol)
-    run_dir = Path(out_dir) / run_id(experiment)
     epochs = protocol.epochs(train, len(tasks))
     progress = Progress(len(tasks), epochs, quiet, stream)
 

@@ -33,14 +33,20 @@ def build_parser():
     add(
         "--model",
         default="dfcnn",
-        help="registered model (default: %(default)s); one of "
-        + ", ".join(model_names()),
+        help="registered model, or several separated by commas (default: "
+        "%(default)s); of " + ", ".join(model_names()),
     )
     add(
         "--seed",
         type=int,
         default=0,
         help="seed of data subsets, task order, initialisation and dropout",
+    )
+    add(
+        "--seeds",
+        type=parse_seeds,
+        help="several trials, e.g. 0-4 or 0,3,7 (overrides --seed); a run already "
+        "finished in --out with the same configuration and seed is not redone",
     )
     add(
         "--protocol",
@@ -78,10 +84,34 @@ def build_parser():
     return parser
 
 
+def parse_seeds(text):
+    """`"0-4"` -> [0, 1, 2, 3, 4]; `"0,3,7"` -> [0, 3, 7]."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            seeds += list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seeds takes ranges and lists like 0-4 or 0,3,7. Received: {text!r}"
+        ) from None
+    return seeds
+
+
 def resolve(args):
-    """The `Experiment` the parsed arguments describe (validated names/types)."""
-    get_model_class(args.model)  # unknown names list every registered model
-    experiment = get_preset(args.preset).experiment(args.model, args.seed)
+    """The `Experiment`s the parsed arguments describe, one per model and seed.
+
+    Everything is resolved and validated before anything runs.
+    """
+    models = [name.strip() for name in args.model.split(",") if name.strip()]
+    seeds = args.seeds if args.seeds is not None else [args.seed]
+    return [resolve_one(args, m, seed) for m in models for seed in seeds]
+
+
+def resolve_one(args, model, seed):
+    """The `Experiment` of one model and seed (shortcut options, then --set)."""
+    get_model_class(model)  # unknown names list every registered model
+    experiment = get_preset(args.preset).experiment(model, seed)
     shortcuts = {
         "train.protocol": args.protocol,
         "train.epochs_per_task": args.epochs_per_task,
@@ -96,8 +126,10 @@ def print_summary(result, stream=None):
     """Prints the per-task table and the run's summary metrics."""
     stream = stream or sys.stdout
     per_task = get_protocol(result.protocol).per_task(result.history)
+    reused = " (finished before: read back)" if result.reused else ""
     with pd.option_context("display.float_format", "{:.4f}".format):
-        print(f"\nper-task metrics ({result.run_dir.name}, test split):", file=stream)
+        title = f"\nper-task metrics ({result.run_dir.name}, test split){reused}:"
+        print(title, file=stream)
         print(per_task.to_string(), file=stream)
         print("\nsummary:", file=stream)
         print(result.summary.to_string(), file=stream)
@@ -109,16 +141,36 @@ def main(argv=None):
     from dfcnn_tf.experiment import run_experiment  # heavy: TensorFlow
 
     try:
-        experiment = resolve(args)
-        result = run_experiment(experiment, args.out, args.quiet, args.format)
+        experiments = resolve(args)
+        results = []
+        for experiment in experiments:
+            results.append(
+                run_experiment(experiment, args.out, args.quiet, args.format)
+            )
+            print_summary(results[-1])
     except (ConfigError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except TrainingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print_summary(result)
+    if len(results) > 1:
+        print_aggregate(results)
     return 0
+
+
+def print_aggregate(results, stream=None):
+    """Prints mean and 95% CI over trials per model (Figure 3(a) layout)."""
+    from dfcnn_tf.aggregate import format_table, summary_table
+
+    frames = []
+    for result in results:
+        frame = result.history.copy()
+        frame["protocol"] = result.protocol
+        frames.append(frame)
+    table = format_table(summary_table(pd.concat(frames, ignore_index=True)))
+    print("\nover trials (mean ± 95% CI):", file=stream or sys.stdout)
+    print(table.to_string(), file=stream or sys.stdout)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ so a run that stops keeps every finished task.
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -22,14 +23,44 @@ from pathlib import Path
 import pandas as pd
 
 from dfcnn_tf import __version__, metrics
+from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
 
 HISTORY_FORMATS = ("csv", "parquet")
 
 
+def config_hash(experiment):
+    """Short hash of the resolved configuration (the data folder excluded)."""
+    config = experiment.to_dict()
+    config["data"].pop("data_dir", None)
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def run_id(experiment):
-    """The run's folder name: preset, model and seed."""
-    return f"{experiment.preset}-{experiment.model.name}-seed{experiment.seed}"
+    """The run's folder name: preset, model, seed, and a config hash if the
+    configuration differs from the preset's (e.g. after `--set`)."""
+    base = f"{experiment.preset}-{experiment.model.name}-seed{experiment.seed}"
+    default = get_preset(experiment.preset).experiment(
+        experiment.model.name, experiment.seed
+    )
+    if config_hash(default) == config_hash(experiment):
+        return base
+    return f"{base}-{config_hash(experiment)}"
+
+
+def finished_run(run_dir, experiment):
+    """True if `run_dir` holds a finished run of exactly this configuration."""
+    path = Path(run_dir) / "run.json"
+    if not path.exists():
+        return False
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return info.get("status") == "finished" and info.get("config_hash") == config_hash(
+        experiment
+    )
 
 
 def history_frame(rows, experiment):
@@ -90,6 +121,7 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     _write_json(run_dir / "config.json", experiment.to_dict())
     tasks_done = int(history["training_task"].max()) + 1 if len(history) else 0
     info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
+    info["config_hash"] = config_hash(experiment)
     info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
     _write_json(run_dir / "run.json", info)
     if len(history):

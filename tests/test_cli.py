@@ -114,7 +114,7 @@ def test_resolve_applies_shortcuts_then_set(tmp_path):
             "train.eval_every=3",
         ]
     )
-    experiment = resolve(args)
+    [experiment] = resolve(args)
     assert experiment.preset == "cifar100_10_smoke"
     assert experiment.model.name == "dfcnn"
     assert experiment.seed == 5
@@ -125,7 +125,7 @@ def test_resolve_applies_shortcuts_then_set(tmp_path):
 
 
 def test_resolve_keeps_preset_values_without_options():
-    experiment = resolve(build_parser().parse_args(SMOKE))
+    [experiment] = resolve(build_parser().parse_args(SMOKE))
     assert experiment == get_preset("cifar100_10_smoke").experiment("dfcnn", 0)
     assert experiment.data.data_dir is None
 

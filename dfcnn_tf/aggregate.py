@@ -1,0 +1,119 @@
+"""Results across runs: loading a results folder and the paper's Figure 3(a) table.
+
+Every run folder under a results directory holds `history.csv` (or parquet)
+and `run.json`; `load_results` stacks them into one long table. `summary_table`
+gives, per model, the mean and 95% confidence interval over trials (seeds)
+of each run's headline metrics.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dfcnn_tf.protocols import get_protocol
+from dfcnn_tf.results import read_history
+
+# Figure 3(a) columns: peak per-task accuracy, forgetting, convergence, time.
+LIFELONG_COLUMNS = (
+    "mean_peak_accuracy",
+    "mean_final_accuracy",
+    "mean_forgetting_ratio",
+    "backward_transfer",
+    "mean_convergence_epochs",
+    "training_time_s",
+)
+
+
+def run_dirs(results_dir):
+    """Run folders (those with a run.json) under `results_dir`, sorted."""
+    return sorted(p.parent for p in Path(results_dir).glob("*/run.json"))
+
+
+def load_results(results_dir, finished_only=True):
+    """Every run's history under `results_dir`, stacked, plus its protocol.
+
+    Returns:
+        A long DataFrame (history columns + `preset`, `protocol`).
+
+    Raises:
+        FileNotFoundError: if no run is found.
+    """
+    frames = []
+    for run_dir in run_dirs(results_dir):
+        info = json.loads((run_dir / "run.json").read_text())
+        if finished_only and info.get("status") != "finished":
+            continue
+        config = json.loads((run_dir / "config.json").read_text())
+        frame = read_history(run_dir)
+        frame["preset"] = config["preset"]
+        frame["protocol"] = config["train"]["protocol"]
+        frames.append(frame)
+    if not frames:
+        raise FileNotFoundError(f"No finished run (run.json) under {results_dir}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_summaries(results):
+    """One row per run: model, seed and the protocol's summary metrics."""
+    rows = []
+    for run, history in results.groupby("run", sort=True):
+        protocol = get_protocol(history["protocol"].iloc[0])
+        history = history.drop(columns=["preset", "protocol"], errors="ignore")
+        summary = protocol.summarize(history)
+        rows.append(
+            {
+                "run": run,
+                "model": history["model"].iloc[0],
+                "seed": int(history["seed"].iloc[0]),
+                **summary.to_dict(),
+            }
+        )
+    return pd.DataFrame(rows).set_index("run")
+
+
+def ci95(values):
+    """Half-width of the 95% t confidence interval of the mean (NaN if n < 2)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return float("nan")
+    sem = values.std(ddof=1) / np.sqrt(len(values))
+    return float(stats.t.ppf(0.975, len(values) - 1) * sem)
+
+
+def summary_table(results, columns=LIFELONG_COLUMNS):
+    """Per model: trials, and mean and 95% CI half-width of each metric.
+
+    Returns:
+        DataFrame indexed by model with columns `trials`, `<metric>` and
+        `<metric>_ci95`.
+    """
+    per_run = run_summaries(results)
+    columns = [c for c in columns if c in per_run.columns]
+    table = {}
+    for model, runs in per_run.groupby("model", sort=True):
+        row = {"trials": len(runs)}
+        for column in columns:
+            row[column] = runs[column].mean()
+            row[f"{column}_ci95"] = ci95(runs[column])
+        table[model] = row
+    return pd.DataFrame.from_dict(table, orient="index").rename_axis("model")
+
+
+def format_table(table, columns=LIFELONG_COLUMNS):
+    """The summary table as text cells `mean ± ci` (Markdown-ready DataFrame)."""
+    out = pd.DataFrame(index=table.index)
+    out["trials"] = table["trials"].astype(int)
+    for column in (c for c in columns if c in table.columns):
+        scale, digits = (100.0, 1) if "accuracy" in column else (1.0, 3)
+        if column in ("mean_convergence_epochs", "training_time_s"):
+            digits = 1
+        mean, ci = table[column] * scale, table[f"{column}_ci95"] * scale
+        out[column] = [
+            f"{m:.{digits}f}" if np.isnan(c) else f"{m:.{digits}f} ± {c:.{digits}f}"
+            for m, c in zip(mean, ci, strict=True)
+        ]
+    return out
