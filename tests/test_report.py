@@ -1,0 +1,97 @@
+"""Several models and seeds in one command, reuse of finished runs, the report."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from dfcnn_tf.aggregate import ci95, format_table, load_results, summary_table
+from dfcnn_tf.lifelong import main, parse_seeds
+from dfcnn_tf.report import main as report_main
+
+pytestmark = pytest.mark.slow
+
+ARGV = ["--preset", "cifar100_10_smoke", "--model", "dfcnn,stl", "--seeds", "0-1"]
+ARGV += ["--epochs-per-task", "2", "--set", "data.num_tasks=2", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def results_dir(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    assert main([*ARGV, "--data-dir", str(data_dir), "--out", str(out)]) == 0
+    return out
+
+
+def test_one_folder_per_model_and_seed(results_dir):
+    runs = sorted(p.name for p in results_dir.iterdir() if p.is_dir())
+    assert len(runs) == 4
+    assert {r.split("-")[1] for r in runs} == {"dfcnn", "stl"}
+    assert {r.split("-")[2] for r in runs} == {"seed0", "seed1"}
+    # --set changed the preset's configuration: the folder names carry its hash
+    assert all(len(r.split("-")) == 4 for r in runs)
+
+
+def test_repeating_the_command_recomputes_nothing(results_dir, data_dir, capsys):
+    before = {p: p.stat().st_mtime_ns for p in results_dir.glob("*/history.csv")}
+    assert main([*ARGV, "--data-dir", str(data_dir), "--out", str(results_dir)]) == 0
+    after = {p: p.stat().st_mtime_ns for p in results_dir.glob("*/history.csv")}
+    assert before == after
+    assert capsys.readouterr().out.count("finished before: read back") == 4
+
+
+def test_aggregate_over_trials(results_dir):
+    results = load_results(results_dir)
+    table = summary_table(results)
+    assert list(table.index) == ["dfcnn", "stl"]
+    assert (table["trials"] == 2).all()
+    for model in ("dfcnn", "stl"):
+        peaks = [
+            json_summary(results_dir, model, seed)["mean_peak_accuracy"]
+            for seed in (0, 1)
+        ]
+        assert table.loc[model, "mean_peak_accuracy"] == pytest.approx(sum(peaks) / 2)
+        assert table.loc[model, "mean_peak_accuracy_ci95"] == pytest.approx(ci95(peaks))
+    assert "±" in format_table(table).loc["dfcnn", "mean_peak_accuracy"]
+
+
+def json_summary(results_dir, model, seed):
+    [run] = results_dir.glob(f"*-{model}-seed{seed}-*")
+    return pd.read_csv(run / "summary.csv").iloc[0]
+
+
+def test_report_writes_tables_and_figures(results_dir, tmp_path):
+    assert report_main([str(results_dir), "--out", str(tmp_path)]) == 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "mean_peak_accuracy" in summary and "dfcnn" in summary
+    for name in (
+        "fig3b_forgetting",
+        "fig3c_convergence",
+        "fig4_dfcnn",
+        "fig4_stl",
+        "accuracy_matrix_dfcnn",
+    ):
+        png = tmp_path / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ci95_known_values():
+    assert ci95([1.0]) != ci95([1.0])  # NaN for a single trial
+    # n = 4, sample sd = sqrt(4/3), t(0.975, 3) = 3.182446
+    assert ci95([0.0, 0.0, 2.0, 2.0]) == pytest.approx(3.182446 * (4 / 3) ** 0.5 / 2)
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("0,3,7") == [0, 3, 7]
+    assert parse_seeds("1-2,5") == [1, 2, 5]
+
+
+def test_report_on_empty_folder(tmp_path, capsys):
+    assert report_main([str(tmp_path)]) == 2
+    assert "No finished run" in capsys.readouterr().err
+
+
+def test_run_json_has_config_hash(results_dir):
+    [run] = list(results_dir.glob("*-dfcnn-seed0-*"))
+    info = json.loads((run / "run.json").read_text())
+    assert run.name.endswith(info["config_hash"])
