@@ -49,7 +49,7 @@ def load_results(results_dir, finished_only=True):
         config = json.loads((run_dir / "config.json").read_text())
         frame = read_history(run_dir)
         frame["preset"] = config["preset"]
-        frame["protocol"] = config["train"]["protocol"]
+        frame["protocol"] = config["train"].get("protocol", "lifelong")
         frames.append(frame)
     if not frames:
         raise FileNotFoundError(f"No finished run (run.json) under {results_dir}")

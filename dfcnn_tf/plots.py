@@ -7,6 +7,7 @@ them as PNG.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from dfcnn_tf import metrics
 from dfcnn_tf.aggregate import ci95
@@ -68,6 +69,7 @@ def forgetting_curves(results, ax=None):
         if len(curves) > 1:
             ax.fill_between(x, mean - half, mean + half, alpha=0.15)
     ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("tasks learned since")
     ax.set_ylabel("accuracy / peak accuracy")
     ax.set_title("Catastrophic forgetting ratio")
