@@ -126,6 +126,13 @@ class TrainConfig:
     `protocol` "lifelong" learns tasks one after another for `epochs_per_task`
     each; "mtl" trains all tasks together for `epochs_per_task * num_tasks`
     epochs, each epoch on one task drawn uniformly at random.
+
+    Run control (left out of the configuration hash, see `RUN_CONTROL_KEYS`:
+    it does not change the recorded numbers): a checkpoint is written at the
+    end of every task (mtl: ten times per run) and, if `checkpoint_every` > 0,
+    every `checkpoint_every` epochs; `deterministic` turns on TensorFlow op
+    determinism for the process, so a resumed run repeats an uninterrupted
+    one exactly.
     """
 
     protocol: str = "lifelong"
@@ -138,6 +145,8 @@ class TrainConfig:
     optimizer: str = "tf1"
     loss_reduction: str = "sum"
     rho: float = 0.9
+    checkpoint_every: int = 0
+    deterministic: bool = True
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,10 @@ class Experiment:
         """Plain nested dict (JSON-serialisable) of the resolved configuration."""
         return dataclasses.asdict(self)
 
+
+# Fields that say how a run is carried out, not what it computes: runs that
+# differ only in them are the same run (same hash, same folder, resumable).
+RUN_CONTROL_KEYS = ("train.checkpoint_every", "train.deterministic")
 
 TRAIN_CHOICES = {
     "protocol": ("lifelong", "mtl"),
@@ -178,6 +191,11 @@ def validate(experiment):
         _require_positive(f"train.{name}", getattr(train, name))
     if train.lr_decay < 0:
         raise ConfigError(f"train.lr_decay must be >= 0. Received: {train.lr_decay}")
+    if train.checkpoint_every < 0:
+        raise ConfigError(
+            "train.checkpoint_every must be >= 0 (0: only at task ends). "
+            f"Received: train.checkpoint_every={train.checkpoint_every}"
+        )
     for name, choices in TRAIN_CHOICES.items():
         if getattr(train, name) not in choices:
             raise ConfigError(

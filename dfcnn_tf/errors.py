@@ -9,6 +9,14 @@ class DataError(ValueError):
     """A data file is missing, unreadable or holds arrays of the wrong form."""
 
 
+class CheckpointError(ValueError):
+    """A run's checkpoint is corrupt or was written by another configuration.
+
+    Resuming from it would mix two runs, so the run stops instead; the
+    message names the checkpoint folder and what does not match.
+    """
+
+
 class TrainingError(RuntimeError):
     """Training cannot go on (e.g. the loss became NaN); names task and epoch.
 

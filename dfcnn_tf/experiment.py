@@ -1,10 +1,12 @@
 """One run from a resolved `Experiment`: data, model, protocol, results."""
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import keras
 import pandas as pd
+import tensorflow as tf
 
 from dfcnn_tf.config import validate
 from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
@@ -12,13 +14,18 @@ from dfcnn_tf.errors import ConfigError, TrainingError
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import (
+    config_hash,
     finished_run,
     history_frame,
     read_history,
+    remove_temporaries,
     run_id,
     write_run,
 )
 from dfcnn_tf.training import Progress
+from dfcnn_tf.training.checkpoint import Resume, RunCheckpoint
+
+CHECKPOINT_DIR = "checkpoints"  # inside the run's folder
 
 
 def _cifar100_tasks(data, seed):
@@ -124,7 +131,9 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
     Results are rewritten after every task, so an interrupted run keeps every
     finished task; a run whose loss diverges is saved with status "failed".
     A finished run of the same configuration and seed in `out_dir` is read
-    back instead of recomputed.
+    back instead of recomputed; an unfinished one continues from its latest
+    checkpoint (`<run dir>/checkpoints`, removed once the run is finished)
+    and ends with exactly the history of an uninterrupted run.
 
     Args:
         experiment: the resolved `Experiment`.
@@ -135,30 +144,30 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
 
     Returns:
         A `RunResult`.
+
+    Raises:
+        ConfigError, DataError: on bad configuration or data.
+        CheckpointError: if the run's checkpoint is corrupt or was written by
+            another configuration.
+        TrainingError: if the loss diverges.
     """
     validate(experiment)
     train = experiment.train
     protocol = get_protocol(train.protocol)
     run_dir = Path(out_dir) / run_id(experiment)
+    checkpoint = RunCheckpoint(
+        run_dir / CHECKPOINT_DIR, config_hash(experiment), train.checkpoint_every
+    )
     if finished_run(run_dir, experiment):  # the same command again: reuse it
+        checkpoint.remove()  # left if the run was killed as it finished
         history = read_history(run_dir)
         summary = protocol.summarize(history)
         return RunResult(run_dir, train.protocol, history, summary, reused=True)
-    keras.utils.set_random_seed(experiment.seed)
-    tasks = build_tasks(experiment.data, experiment.seed)
-    check_batch_size(train, tasks)
-    model = build_model(experiment.model, tasks[0].x_train.shape[1:])
-    check_protocol(model, train.protocol)
-    epochs = protocol.epochs(train, len(tasks))
-    progress = Progress(len(tasks), epochs, quiet, stream)
-
-    def save(rows, status, **extra):
-        history = history_frame(rows, experiment)
-        extra.update(tasks_added=model.num_tasks, parameters=model.count_params())
-        write_run(run_dir, experiment, history, status, fmt, extra)
-        return history
-
-    save([], "running")
+    tasks, model = prepare(experiment)
+    progress = Progress(len(tasks), protocol.epochs(train, len(tasks)), quiet, stream)
+    resume = open_checkpoint(checkpoint, run_dir, progress)
+    write = functools.partial(write_results, run_dir, experiment, model, fmt)
+    write(resume.rows, "running")
     try:
         rows = protocol.train(
             model,
@@ -166,11 +175,59 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
             train,
             experiment.seed,
             progress,
-            lambda rows: save(rows, "running"),
+            lambda rows: write(rows, "running"),
+            checkpoint,
         )
     except TrainingError as error:
-        save(error.rows, "failed", error=str(error))
+        write(error.rows, "failed", error=str(error))
         raise
-    history = save(rows, "finished")
+    history = write(rows, "finished")
+    checkpoint.remove()
     progress.message(f"results written to {run_dir}")
     return RunResult(run_dir, train.protocol, history, protocol.summarize(history))
+
+
+def write_results(run_dir, experiment, model, fmt, rows, status, **extra):
+    """Writes every results file of the run (atomically); returns the history."""
+    history = history_frame(rows, experiment)
+    extra.update(tasks_added=model.num_tasks, parameters=model.count_params())
+    write_run(run_dir, experiment, history, status, fmt, extra)
+    return history
+
+
+def prepare(experiment):
+    """Seeds every generator, builds the tasks and the model; returns both.
+
+    `experiment.seed` reaches the data subsets and task order (through the
+    task builders), the initial weights and the dropout masks (through
+    `keras.utils.set_random_seed`); the loop seeds the mini-batch order.
+
+    Raises:
+        ConfigError, DataError: on bad configuration or data.
+    """
+    if experiment.train.deterministic:
+        tf.config.experimental.enable_op_determinism()  # process-wide
+    keras.utils.set_random_seed(experiment.seed)
+    tasks = build_tasks(experiment.data, experiment.seed)
+    check_batch_size(experiment.train, tasks)
+    model = build_model(experiment.model, tasks[0].x_train.shape[1:])
+    check_protocol(model, experiment.train.protocol)
+    return tasks, model
+
+
+def open_checkpoint(checkpoint, run_dir, progress):
+    """Opens the run's checkpoint folder; returns the `Resume` to start from.
+
+    Raises:
+        CheckpointError: if the folder is foreign or its checkpoint unreadable.
+    """
+    if run_dir.exists():
+        remove_temporaries(run_dir)
+    resume = checkpoint.open()
+    if resume is None:
+        return Resume()
+    progress.message(
+        f"resuming from the checkpoint in {checkpoint.directory} "
+        f"(after global epoch {resume.position.epoch})"
+    )
+    return resume

@@ -6,15 +6,20 @@ Example (a few minutes on 2 CPU cores, real CIFAR-100):
 """
 
 import argparse
+import dataclasses
 import sys
 
 import pandas as pd
 
-from dfcnn_tf.errors import ConfigError, DataError, TrainingError
+from dfcnn_tf.config_file import read_experiment
+from dfcnn_tf.errors import CheckpointError, ConfigError, DataError, TrainingError
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import get_model_class, model_names
+
+DEFAULT_PRESET = "cifar100_10_quick"
+DEFAULT_MODEL = "dfcnn"
 
 
 def build_parser():
@@ -27,20 +32,26 @@ def build_parser():
     add = parser.add_argument
     add(
         "--preset",
-        default="cifar100_10_quick",
-        help=f"experiment preset (default: %(default)s); one of {', '.join(PRESETS)}",
+        help=f"experiment preset (default: {DEFAULT_PRESET}); one of "
+        f"{', '.join(PRESETS)}",
+    )
+    add(
+        "--config",
+        metavar="FILE",
+        help="experiment file (JSON of a resolved experiment, e.g. the "
+        "best_config.json of python -m tuning.search, or a run's config.json); "
+        "it replaces --preset, and --model, --seed and --set still override it",
     )
     add(
         "--model",
-        default="dfcnn",
         help="registered model, or several separated by commas (default: "
-        "%(default)s); of " + ", ".join(model_names()),
+        f"{DEFAULT_MODEL}, or the --config file's); of " + ", ".join(model_names()),
     )
     add(
         "--seed",
         type=int,
-        default=0,
-        help="seed of data subsets, task order, initialisation and dropout",
+        help="seed of data subsets, task order, initialisation and dropout "
+        "(default: 0, or the --config file's)",
     )
     add(
         "--seeds",
@@ -103,15 +114,19 @@ def resolve(args):
 
     Everything is resolved and validated before anything runs.
     """
-    models = [name.strip() for name in args.model.split(",") if name.strip()]
+    models = [None]
+    if args.model is not None:
+        models = [name.strip() for name in args.model.split(",") if name.strip()]
     seeds = args.seeds if args.seeds is not None else [args.seed]
     return [resolve_one(args, m, seed) for m in models for seed in seeds]
 
 
 def resolve_one(args, model, seed):
-    """The `Experiment` of one model and seed (shortcut options, then --set)."""
-    get_model_class(model)  # unknown names list every registered model
-    experiment = get_preset(args.preset).experiment(model, seed)
+    """The `Experiment` of one model and seed (shortcut options, then --set).
+
+    `model` or `seed` None means the default (or the --config file's).
+    """
+    experiment = base_experiment(args, model, seed)
     shortcuts = {
         "train.protocol": args.protocol,
         "train.epochs_per_task": args.epochs_per_task,
@@ -120,6 +135,34 @@ def resolve_one(args, model, seed):
     }
     assignments = [f"{k}={v!r}" for k, v in shortcuts.items() if v is not None]
     return apply_overrides(experiment, assignments + args.set)
+
+
+def base_experiment(args, model, seed):
+    """The preset's (or the --config file's) experiment for `model` and `seed`.
+
+    With --config, another `model` takes its configuration from the file's
+    preset; data, training and seed stay the file's.
+
+    Raises:
+        ConfigError: for an unknown model or preset, a malformed file, or
+            --preset given together with --config.
+    """
+    if model is not None:
+        get_model_class(model)  # unknown names list every registered model
+    if args.config is None:
+        preset = get_preset(args.preset or DEFAULT_PRESET)
+        return preset.experiment(model or DEFAULT_MODEL, seed or 0)
+    if args.preset is not None:
+        raise ConfigError(
+            "--preset cannot be combined with --config (the file names its preset)"
+        )
+    experiment = read_experiment(args.config)
+    if model is not None and model != experiment.model.name:
+        config = get_preset(experiment.preset).experiment(model).model
+        experiment = dataclasses.replace(experiment, model=config)
+    if seed is not None:
+        experiment = dataclasses.replace(experiment, seed=seed)
+    return experiment
 
 
 def print_summary(result, stream=None):
@@ -148,15 +191,24 @@ def main(argv=None):
                 run_experiment(experiment, args.out, args.quiet, args.format)
             )
             print_summary(results[-1])
-    except (ConfigError, DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ConfigError, DataError, CheckpointError) as error:
+        print_error(error)
         return 2
     except TrainingError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print_error(error)
         return 1
     if len(results) > 1:
         print_aggregate(results)
     return 0
+
+
+def print_error(error, stream=None):
+    """Prints `error: <first line of the message>`; a longer message's other
+    lines (e.g. where to put a data set) follow, indented, as details."""
+    first, *details = str(error).splitlines() or [""]
+    print(f"error: {first}", file=stream or sys.stderr)
+    for line in details:
+        print(f"  {line}", file=stream or sys.stderr)
 
 
 def print_aggregate(results, stream=None):

@@ -19,9 +19,10 @@ class Protocol:
     """How a protocol trains and which tables summarise its history.
 
     Attributes:
-        train: `train(model, tasks, train_config, seed, progress, save)` runs
-            the protocol, calling `save(rows)` whenever results should be
-            written, and returns the history rows.
+        train: `train(model, tasks, train_config, seed, progress, save,
+            checkpoint=None)` runs the protocol, calling `save(rows)` whenever
+            results should be written, resuming from and writing to the
+            `RunCheckpoint` if given, and returns the history rows.
         epochs: `epochs(train_config, num_tasks)`, the epoch count that the
             progress display counts to.
         summarize: history -> pd.Series of the run's headline metrics.
@@ -36,15 +37,17 @@ class Protocol:
     tables: Callable
 
 
-def _train_lifelong(model, tasks, train, seed, progress, save):
+def _train_lifelong(model, tasks, train, seed, progress, save, checkpoint=None):
     def on_task_end(task_id, rows):
         save(rows)
 
-    return train_lifelong(model, tasks, train, seed, progress, on_task_end)
+    return train_lifelong(model, tasks, train, seed, progress, on_task_end, checkpoint)
 
 
-def _train_mtl(model, tasks, train, seed, progress, save):
-    return train_multitask(model, tasks, train, seed, progress, on_save=save)
+def _train_mtl(model, tasks, train, seed, progress, save, checkpoint=None):
+    return train_multitask(
+        model, tasks, train, seed, progress, on_save=save, checkpoint=checkpoint
+    )
 
 
 PROTOCOLS = {

@@ -7,8 +7,10 @@ One folder per run, `<out>/<run id>/`, holding
 - `run.json`: run id, seed, status, tasks finished, library versions;
 - `summary.csv`, `per_task.csv` (+ `accuracy_matrix.csv` for lifelong runs):
   the protocol's metric tables.
-Every file is written atomically (temporary file + rename) after every task,
-so a run that stops keeps every finished task.
+Every file is written atomically (a temporary `.tmp-*` file beside it, flushed
+to disk, then renamed over it) after every task, so a run that stops keeps
+every finished task and a half-written file is never read: readers open only
+the final names, and `remove_temporaries` clears what a killed run left.
 """
 
 import contextlib
@@ -23,16 +25,26 @@ from pathlib import Path
 import pandas as pd
 
 from dfcnn_tf import __version__, metrics
+from dfcnn_tf.config import RUN_CONTROL_KEYS
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
 
 HISTORY_FORMATS = ("csv", "parquet")
+TEMPORARY_PREFIX = ".tmp-"  # names of files being written (never read)
 
 
 def config_hash(experiment):
-    """Short hash of the resolved configuration (the data folder excluded)."""
+    """Short hash of the resolved configuration.
+
+    The data folder and the run-control fields (`RUN_CONTROL_KEYS`:
+    checkpoint interval, op determinism) are left out: they do not change
+    what the run computes.
+    """
     config = experiment.to_dict()
     config["data"].pop("data_dir", None)
+    for key in RUN_CONTROL_KEYS:
+        section, name = key.split(".")
+        config[section].pop(name, None)
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
@@ -165,14 +177,27 @@ def _atomic_write(path, text):
         Path(tmp).write_text(text)
 
 
+def remove_temporaries(run_dir):
+    """Deletes the temporary files that a killed write left in `run_dir`."""
+    for path in Path(run_dir).glob(f"{TEMPORARY_PREFIX}*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def _atomic_path(path):
-    """Yields a temporary path beside `path`; renames it onto `path` on success."""
+    """Yields a temporary path beside `path`; on success flushes it to disk and
+    renames it onto `path`, so `path` is always the old or the new file, whole.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix
+    )
     os.close(fd)
     try:
         yield tmp
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
     except BaseException:
         os.unlink(tmp)
         raise

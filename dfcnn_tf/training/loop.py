@@ -6,7 +6,6 @@ task's parameters are untouched. Every `eval_every` epochs (and at the end of
 each task) the accuracy of every task seen so far is recorded.
 """
 
-import dataclasses
 import math
 import time
 
@@ -14,13 +13,16 @@ import numpy as np
 import tensorflow as tf
 
 from dfcnn_tf.errors import TrainingError
+from dfcnn_tf.training.checkpoint import Position, Resume
 from dfcnn_tf.training.evaluation import SPLITS, Evaluator
 from dfcnn_tf.training.optimizer import learning_rate, make_optimizer
 from dfcnn_tf.training.progress import Progress
 from dfcnn_tf.training.step import TaskLearner
 
 
-def train_lifelong(model, tasks, train, seed=0, progress=None, on_task_end=None):
+def train_lifelong(
+    model, tasks, train, seed=0, progress=None, on_task_end=None, checkpoint=None
+):
     """Learns `tasks` in order with `model`; returns the recorded history rows.
 
     Args:
@@ -31,6 +33,13 @@ def train_lifelong(model, tasks, train, seed=0, progress=None, on_task_end=None)
         progress: a `Progress` (a quiet one if None).
         on_task_end: called as `on_task_end(task_id, rows)` after each task,
             e.g. to save what is finished.
+        checkpoint: an opened `RunCheckpoint`, or None: continue from its
+            latest checkpoint (if any), write one at the end of every task
+            and every `checkpoint.every` epochs. Mid-task checkpoints are
+            written only for tasks trained in one stage without a `finish`
+            step (for DEN's later tasks, only at the task's end), as only
+            there the loop's position, variables and optimizer are the
+            whole state.
 
     Returns:
         A list of dicts with keys task, training_task, epoch, task_epoch,
@@ -39,63 +48,106 @@ def train_lifelong(model, tasks, train, seed=0, progress=None, on_task_end=None)
     Raises:
         TrainingError: if the loss becomes NaN or infinite (names task and
             epoch); the rows recorded so far are in the exception's `rows`.
+        CheckpointError: if the checkpoint does not match the model.
     """
     progress = progress or Progress(len(tasks), train.epochs_per_task, quiet=True)
-    rng = np.random.default_rng(seed)
-    evaluator = Evaluator(model, train.eval_batch_size)
-    rows, start = [], time.perf_counter()
-    for task in tasks:
-        task_id = model.add_task(task.num_classes)
-        evaluator.add_task(task)
-        progress.start_task(task_id, task.classes)
-        context = _TaskContext(task, train, rng, evaluator, rows, start, progress)
-        done = 0
-        for stage in model.training_stages(task_id, train.epochs_per_task):
-            learner = TaskLearner(
-                model,
-                task_id,
-                make_optimizer(train),
-                train.batch_size,
-                train.loss_reduction,
-                stage,
-            )
-            loss = _train_stage(learner, context, done, stage.epochs)
-            done += stage.epochs
-            if stage.finish is not None:
-                stage.finish(loss)
+    run = _Run(model, train, np.random.default_rng(seed), progress, checkpoint)
+    position = run.resume(tasks).position
+    skip = position.task_epoch  # epochs of the first task done before a resume
+    for task_id in range(position.task, len(tasks)):
+        _learn_task(run, task_id, tasks[task_id], skip)
+        skip = 0
+        run.save(Position(task_id + 1, 0, (task_id + 1) * train.epochs_per_task))
         if on_task_end is not None:
-            on_task_end(task_id, rows)
-    return rows
+            on_task_end(task_id, run.rows)
+    return run.rows
 
 
-@dataclasses.dataclass
-class _TaskContext:
-    task: object
-    train: object
-    rng: np.random.Generator
-    evaluator: Evaluator
-    rows: list
-    start: float
-    progress: Progress
+class _Run:
+    """What the loop carries from task to task: model, evaluator, random
+    generator, rows, clock and checkpoint."""
+
+    def __init__(self, model, train, rng, progress, checkpoint):
+        self.model, self.train, self.rng = model, train, rng
+        self.progress, self.checkpoint = progress, checkpoint
+        self.evaluator = Evaluator(model, train.eval_batch_size)
+        self.rows, self.start = [], time.perf_counter()
+        self.optimizer = None  # saved with a mid-task checkpoint
+
+    def add_task(self, task):
+        """Adds `task` to the model and the evaluator; returns its id."""
+        task_id = self.model.add_task(task.num_classes)
+        self.evaluator.add_task(task)
+        return task_id
+
+    def resume(self, tasks):
+        """Restores the latest checkpoint (if any); returns its `Resume`."""
+        resume = self.checkpoint.resume if self.checkpoint else None
+        if resume is None:
+            return Resume()
+        self.checkpoint.restore_model(self.model, lambda t: self.add_task(tasks[t]))
+        self.rng.bit_generator.state = resume.rng
+        self.rows = list(resume.rows)
+        self.start = time.perf_counter() - resume.elapsed
+        return resume
+
+    def save(self, position, optimizer=None):
+        """Writes a checkpoint at `position` (with `optimizer`'s state if given)."""
+        if self.checkpoint is None:
+            return
+        elapsed = time.perf_counter() - self.start
+        resume = Resume(position, self.rows, elapsed, self.rng.bit_generator.state)
+        self.checkpoint.save(self.model, [optimizer] if optimizer else [], resume)
 
 
-def _train_stage(learner, ctx, done, epochs):
+def _learn_task(run, task_id, task, skip):
+    """Trains task `task_id`, stage by stage, from its epoch `skip + 1`."""
+    model, train = run.model, run.train
+    if model.num_tasks == task_id:  # else added already, by a resume
+        run.add_task(task)
+    run.progress.start_task(task_id, task.classes)
+    stages = model.training_stages(task_id, train.epochs_per_task)
+    resumable = len(stages) == 1 and stages[0].finish is None
+    resumable = resumable and run.checkpoint is not None
+    done = 0
+    for stage in stages:
+        learner = TaskLearner(
+            model,
+            task_id,
+            make_optimizer(train),
+            train.batch_size,
+            train.loss_reduction,
+            stage,
+        )
+        if skip:  # only single-stage tasks are checkpointed mid-task
+            run.checkpoint.restore_optimizers([learner.optimizer])
+        run.optimizer = learner.optimizer if resumable else None
+        loss = _train_stage(learner, run, task, done + skip, stage.epochs - skip)
+        done, skip = done + stage.epochs, 0
+        if stage.finish is not None:
+            stage.finish(loss)
+
+
+def _train_stage(learner, run, task, done, epochs):
     """Trains epochs `done + 1 .. done + epochs` of a task; returns the last loss."""
-    task_id, train = learner.task_id, ctx.train
-    x, y = (tf.constant(a) for a in ctx.task.split("train"))
+    task_id, train = learner.task_id, run.train
+    x, y = (tf.constant(a) for a in task.split("train"))
     for task_epoch in range(done + 1, done + epochs + 1):
         epoch = task_id * train.epochs_per_task + task_epoch
-        order = tf.constant(ctx.rng.permutation(len(ctx.task.y_train)), tf.int32)
+        order = tf.constant(run.rng.permutation(len(task.y_train)), tf.int32)
         loss = learner.train_epoch(x, y, order, learning_rate(train, epoch - 1))
-        check_loss(loss, task_id, task_epoch, epoch, ctx.rows)
+        check_loss(loss, task_id, task_epoch, epoch, run.rows)
         accuracy = None
         if task_epoch % train.eval_every == 0 or task_epoch == train.epochs_per_task:
             point = (task_id, task_epoch, epoch)
             accuracy = record_evaluation(
-                ctx.evaluator, range(task_id + 1), point, ctx.start, ctx.rows
+                run.evaluator, range(task_id + 1), point, run.start, run.rows
             )
-        elapsed = time.perf_counter() - ctx.start
-        ctx.progress.epoch(task_id, task_epoch, loss, accuracy, elapsed)
+        elapsed = time.perf_counter() - run.start
+        run.progress.epoch(task_id, task_epoch, loss, accuracy, elapsed)
+        mid_task = task_epoch < train.epochs_per_task
+        if mid_task and run.optimizer is not None and run.checkpoint.due(epoch):
+            run.save(Position(task_id, task_epoch, epoch), run.optimizer)
     return loss
 
 
