@@ -11,19 +11,13 @@ from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.training.model_state import model_variables
 
+from .tiny import fake_cifar100
+
 
 @pytest.fixture(scope="module")
 def data_folder(tmp_path_factory):
-    """A small synthetic `cifar100.npz` (20 train, 2 test images per class)."""
-    folder = tmp_path_factory.mktemp("data")
-    rng = np.random.default_rng(0)
-    arrays = {}
-    for split, per_class in (("train", 20), ("test", 2)):
-        labels = np.repeat(np.arange(100, dtype=np.int64), per_class)
-        images = rng.integers(0, 256, (len(labels), 32, 32, 3)).astype(np.uint8)
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = images, labels
-    np.savez(folder / "cifar100.npz", **arrays)
-    return folder
+    """A small synthetic `cifar100.npz`."""
+    return fake_cifar100(tmp_path_factory.mktemp("data"))
 
 
 def experiment(data_folder, seed, *overrides):

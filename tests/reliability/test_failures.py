@@ -17,7 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -25,26 +24,13 @@ from dfcnn_tf.data import DATA_DIR_ENV
 from dfcnn_tf.lifelong import main
 from dfcnn_tf.training import loop
 
+from .tiny import fake_cifar100
+
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARGS = ["--preset", "cifar100_10_smoke", "--quiet", "--epochs-per-task", "1"]
 ARGS += ["--set", "data.num_tasks=2"]
-
-
-def fake_cifar100(folder, nan=False):
-    """A small well-formed `cifar100.npz` (20 train, 2 test images per class)."""
-    rng = np.random.default_rng(0)
-    arrays = {}
-    for split, per_class in (("train", 20), ("test", 2)):
-        labels = np.repeat(np.arange(100, dtype=np.int64), per_class)
-        images = rng.integers(0, 256, (len(labels), 32, 32, 3)).astype(np.uint8)
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = images, labels
-    if nan:
-        arrays["x_test"] = arrays["x_test"].astype(np.float32)
-        arrays["x_test"][0, 0, 0, 0] = np.nan
-    np.savez(folder / "cifar100.npz", **arrays)
-    return folder
 
 
 def run_main(argv):

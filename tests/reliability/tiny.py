@@ -44,3 +44,20 @@ def tiny_tasks(count=2, num_classes=3, n_train=20, seed=0):
         classes = tuple(range(task_id * num_classes, (task_id + 1) * num_classes))
         tasks.append(Task(task_id, classes, *split(n_train), *split(6), *split(9)))
     return tasks
+
+
+def fake_cifar100(folder, nan=False):
+    """Writes a small well-formed `cifar100.npz` (20 train and 2 test images
+    per class, random pixels; one NaN pixel in `x_test` if `nan`) to `folder`.
+    """
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, per_class in (("train", 20), ("test", 2)):
+        labels = np.repeat(np.arange(100, dtype=np.int64), per_class)
+        images = rng.integers(0, 256, (len(labels), 32, 32, 3)).astype(np.uint8)
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = images, labels
+    if nan:
+        arrays["x_test"] = arrays["x_test"].astype(np.float32)
+        arrays["x_test"][0, 0, 0, 0] = np.nan
+    np.savez(folder / "cifar100.npz", **arrays)
+    return folder
