@@ -65,6 +65,12 @@ def build_parser():
         help="lifelong (tasks in sequence) or mtl (all tasks together, one random "
         "task per epoch); default: the preset's",
     )
+    _add_schedule_and_output_options(add)
+    return parser
+
+
+def _add_schedule_and_output_options(add):
+    """Options of the schedule, the data folder, the output and the display."""
     add("--epochs-per-task", type=int, help="override the preset's epochs per task")
     add(
         "--eval-every",
@@ -92,7 +98,6 @@ def build_parser():
         "(repeatable; an unknown key lists the valid ones)",
     )
     add("--quiet", action="store_true", help="no per-task/epoch progress display")
-    return parser
 
 
 def parse_seeds(text):
