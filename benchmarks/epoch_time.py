@@ -19,7 +19,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dfcnn_tf.models.base import TrainingStage
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.registry import build_model, model_names
 from dfcnn_tf.training import TaskLearner, make_optimizer
@@ -57,15 +56,7 @@ def epoch_seconds(name, task_id, epochs):
     model = build_model(PRESET.models[name], (32, 32, 3))
     for _ in range(task_id + 1):
         model.add_task(10)
-    stage = TrainingStage(1, lambda: model.trainable_variables(task_id))
-    learner = TaskLearner(
-        model,
-        task_id,
-        make_optimizer(train),
-        train.batch_size,
-        train.loss_reduction,
-        stage,
-    )
+    learner = TaskLearner.for_task(model, task_id, make_optimizer(train), train)
     n = PRESET.data.classes_per_task * PRESET.data.train_per_class
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(n, 32, 32, 3)).astype("float32"))

@@ -111,13 +111,8 @@ def _learn_task(run, task_id, task, skip):
     resumable = resumable and run.checkpoint is not None
     done = 0
     for stage in stages:
-        learner = TaskLearner(
-            model,
-            task_id,
-            make_optimizer(train),
-            train.batch_size,
-            train.loss_reduction,
-            stage,
+        learner = TaskLearner.for_task(
+            model, task_id, make_optimizer(train), train, stage
         )
         if skip:  # only single-stage tasks are checkpointed mid-task
             run.checkpoint.restore_optimizers([learner.optimizer])

@@ -11,7 +11,6 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from dfcnn_tf.models.base import TrainingStage
 from dfcnn_tf.training.checkpoint import Position, Resume
 from dfcnn_tf.training.evaluation import Evaluator
 from dfcnn_tf.training.loop import check_loss, record_evaluation
@@ -121,12 +120,4 @@ class _MultitaskRun:
 
 
 def _learner(model, task_id, train):
-    stage = TrainingStage(1, lambda: model.trainable_variables(task_id))
-    return TaskLearner(
-        model,
-        task_id,
-        make_optimizer(train),
-        train.batch_size,
-        train.loss_reduction,
-        stage,
-    )
+    return TaskLearner.for_task(model, task_id, make_optimizer(train), train)

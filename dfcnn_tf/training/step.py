@@ -9,6 +9,8 @@ import math
 
 import tensorflow as tf
 
+from dfcnn_tf.models.base import TrainingStage
+
 REDUCTIONS = {"sum": tf.reduce_sum, "mean": tf.reduce_mean}
 
 
@@ -35,6 +37,24 @@ class TaskLearner:
         self.masks = stage.gradient_masks() if stage.gradient_masks else None
         optimizer.build(self.variables)  # eagerly: no variables inside tf.function
         self._epoch = tf.function(self._train_epoch)
+
+    @classmethod
+    def for_task(cls, model, task_id, optimizer, train, stage=None):
+        """A learner with `train`'s batch size and loss reduction.
+
+        Args:
+            model: the `LifelongModel`, with task `task_id` already added.
+            task_id: the task to train.
+            optimizer: a fresh Keras optimizer.
+            train: the `TrainConfig`.
+            stage: the `TrainingStage`; by default one stage over the task's
+                trainable variables (shared + its own).
+        """
+        if stage is None:
+            stage = TrainingStage(1, lambda: model.trainable_variables(task_id))
+        return cls(
+            model, task_id, optimizer, train.batch_size, train.loss_reduction, stage
+        )
 
     def train_epoch(self, x, y, order, learning_rate):
         """Runs one epoch over `x[order]`; returns the mean per-example loss.
