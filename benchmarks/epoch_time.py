@@ -6,7 +6,7 @@ first task (1 task added) and the last (10 tasks added; ProgNN's column then
 has 9 lateral inputs). Data are random tensors of the real shapes: the cost
 does not depend on the pixel values.
 
-    python benchmarks/epoch_time.py [--models dfcnn,stl] [--epochs 5]
+    python -m benchmarks.epoch_time [--models dfcnn,stl] [--epochs 5]
 """
 
 import argparse
@@ -76,7 +76,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    print(f"command: python benchmarks/epoch_time.py --epochs {args.epochs}")
+    print(f"command: python -m benchmarks.epoch_time --epochs {args.epochs}")
     print("\n| model | parameters (10 tasks) | s/epoch, task 1 | s/epoch, task 10 |")
     print("|---|---|---|---|")
     for name in args.models.split(","):
