@@ -2,7 +2,7 @@
 
 A task's conv kernel is generated from the layer's shared knowledge base `L`:
 
-    D = conv2d_transpose(L, V, stride s, SAME) + b_D     # (d, k, k, c)
+    D = conv2d_transpose(L, V, stride s, SAME) + b_D     # (d, k, k, c), as matmuls
     D = activation(D)                                   # optional, none by default
     W = contract(D, task transforms)                    # (k, k, c_in, c_out)
     y = relu(conv2d(x, W, stride 1, SAME) + b)
@@ -20,6 +20,7 @@ import typing
 import keras
 import tensorflow as tf
 
+from dfcnn_tf.layers.deconv import scatter_matrix, transposed_conv
 from dfcnn_tf.layers.knowledge_base import KnowledgeBase
 
 DEFAULT_BIAS = 0.2  # the released code initialises every bias to 0.2
@@ -34,8 +35,14 @@ def _build_tensor(layer, input_channels):
 
 
 def _contract_tensor(layer, deconv):
-    # deconv: (1, k, k, c); contraction: (c, c_in, c_out) -> (k, k, c_in, c_out)
-    return tf.einsum("hwk,kio->hwio", deconv[0], layer.contraction)
+    # W = einsum("hwk,kio->hwio", D, U), written as the one matrix product it is:
+    # D: (1, k, k, c) -> (k*k, c); U: (c, c_in, c_out) -> (c, c_in*c_out)
+    k, channels = layer.kernel_size, layer.transform_channels
+    kernel = tf.matmul(
+        tf.reshape(deconv, (k * k, channels)),
+        tf.reshape(layer.contraction, (channels, -1)),
+    )
+    return tf.reshape(kernel, (k, k, layer.input_channels, layer.filters))
 
 
 def _build_direct(layer, input_channels):
@@ -220,6 +227,12 @@ class DFConv2D(keras.layers.Layer):
         self.bias = self.add_weight(
             name="bias", shape=(self.filters,), initializer=self.bias_initializer
         )
+        self.scatter = scatter_matrix(
+            self.knowledge_base.size,
+            self.kernel_size,
+            self.deconv_stride,
+            self.transform_size,
+        )
 
     @property
     def deconv_channels(self):
@@ -235,17 +248,15 @@ class DFConv2D(keras.layers.Layer):
         return [w for w in self.weights if id(w) not in shared]
 
     def deconvolve(self):
-        """Eq. 1: `D = act(conv2d_transpose(L, V) + b_D)`, shape `(d, k, k, c)`."""
-        kb = self.knowledge_base
-        k = self.kernel_size
-        deconv = tf.nn.conv2d_transpose(
-            kb.kernel,
-            self.deconv_filter,
-            output_shape=(kb.depth, k, k, self.deconv_channels),
-            strides=self.deconv_stride,
-            padding="SAME",
-        )
-        return self.deconv_activation(deconv + self.deconv_bias)
+        """Eq. 1: `D = act(conv2d_transpose(L, V) + b_D)`, shape `(d, k, k, c)`.
+
+        The transposed convolution is computed as matrix products with the
+        constant `self.scatter` (see `dfcnn_tf.layers.deconv`).
+        """
+        kb, k = self.knowledge_base, self.kernel_size
+        deconv = transposed_conv(kb.kernel, self.deconv_filter, self.scatter)
+        deconv = tf.reshape(deconv + self.deconv_bias, (kb.depth, k, k, -1))
+        return self.deconv_activation(deconv)
 
     def generate_kernel(self):
         """Eq. 1-2: the task's conv kernel, shape `(k, k, c_in, filters)`."""
