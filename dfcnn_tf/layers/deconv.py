@@ -7,8 +7,10 @@ is the top/left padding of the SAME convolution it is the adjoint of. Which
 input reaches which output through which filter tap depends only on the
 sizes, so it is a constant 0/1 matrix `G` of shape `(k*k*p*p, kb*kb)`:
 
-    patches = G @ L          # (d, k*k*p*p, c_kb): L's entries, per output and tap
-    D = patches' @ V'        # (d, k*k, p*p*c_kb) @ (p*p*c_kb, c) -> (d, k*k, c)
+    patches = G @ L          # (k*k*p*p, c_kb): L's entries, per output and tap
+    D = patches' @ V'        # (k*k, p*p*c_kb) @ (p*p*c_kb, c) -> (k*k, c)
+
+(batched over the `d` slices of a `tc2` knowledge base).
 
 For a knowledge base of a few pixels this is far cheaper than a convolution
 primitive (most of whose cost is fixed set-up), forward and backward, and it
@@ -54,14 +56,15 @@ def transposed_conv(kb, deconv_filter, scatter):
         scatter: `scatter_matrix(...)` for these sizes, `(k*k*p*p, kb*kb)`.
 
     Returns:
-        `D` before bias and activation, `(d, k*k, c)`.
+        `D` before bias and activation: `(k*k, c)` if `d == 1` (plain matrix
+        products, cheaper than batched ones), else `(d, k*k, c)`.
     """
     depth, size, _, kb_channels = kb.shape
     p, _, channels, _ = deconv_filter.shape
-    # L: (d, kb*kb, c_kb); G @ L: (d, k*k*p*p, c_kb) -> (d, k*k, p*p*c_kb)
-    flat_kb = tf.reshape(kb, (depth, size * size, kb_channels))
-    patches = tf.matmul(tf.constant(scatter)[None], flat_kb)
-    patches = tf.reshape(patches, (depth, -1, p * p * kb_channels))
+    batch = () if depth == 1 else (depth,)
+    # L: (d, kb, kb, c_kb) -> ([d,] kb*kb, c_kb); G @ L: ([d,] k*k*p*p, c_kb)
+    patches = tf.matmul(scatter, tf.reshape(kb, (*batch, size * size, kb_channels)))
+    patches = tf.reshape(patches, (*batch, -1, p * p * kb_channels))
     # V: (p, p, c, c_kb) -> (p, p, c_kb, c) -> (p*p*c_kb, c)
     flat_filter = tf.reshape(
         tf.transpose(deconv_filter, (0, 1, 3, 2)), (p * p * kb_channels, channels)
