@@ -6,6 +6,7 @@ accumulator starts anew with every task.
 """
 
 import keras
+import tensorflow as tf
 
 from dfcnn_tf.errors import ConfigError
 
@@ -18,6 +19,10 @@ class TF1RMSprop(keras.optimizers.RMSprop):
     `var -= lr g / sqrt(ms + eps)`), but the mean-square accumulator starts
     at `initial_accumulator_value` (1.0 in TF1) instead of 0 and epsilon is
     1e-10. Starting at 0 makes the first updates several times larger.
+
+    Each variable is updated by TF1's own fused kernel, `ApplyRMSProp` (one
+    op per variable instead of eight; momentum 0, so its `mom` slot holds
+    the last increment).
 
     Args:
         learning_rate: initial learning rate.
@@ -47,11 +52,36 @@ class TF1RMSprop(keras.optimizers.RMSprop):
             velocity.assign(
                 keras.ops.full(velocity.shape, self.initial_accumulator_value)
             )
+        self._increments = [
+            self.add_variable_from_reference(variable, name="increment")
+            for variable in var_list
+        ]
+
+    def update_step(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        dtype = variable.dtype
+        tf.raw_ops.ResourceApplyRMSProp(
+            var=_handle(variable),
+            ms=_handle(self._velocities[index]),
+            mom=_handle(self._increments[index]),
+            lr=tf.cast(learning_rate, dtype),
+            rho=tf.constant(self.rho, dtype),
+            momentum=tf.constant(0.0, dtype),
+            epsilon=tf.constant(self.epsilon, dtype),
+            grad=tf.cast(gradient, dtype),
+        )
 
     def get_config(self):
         config = super().get_config()
         config["initial_accumulator_value"] = self.initial_accumulator_value
         return config
+
+
+def _handle(variable):
+    """The resource handle of a Keras or TensorFlow variable."""
+    if isinstance(variable, keras.Variable):
+        return variable.value.handle
+    return variable.handle
 
 
 def _keras_rmsprop(train):
