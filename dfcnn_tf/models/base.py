@@ -80,6 +80,17 @@ class LifelongModel(abc.ABC):
         self._check_task(task_id)
         return self.call(inputs, task_id, training=training)
 
+    def inference(self, task_id):
+        """A function `inputs -> logits` of task `task_id`, without dropout.
+
+        What does not depend on the inputs is computed here, once, so a
+        caller that runs many batches through the function (inside one
+        compiled function) pays for it once; the default computes nothing
+        ahead. Models that generate their kernels override it.
+        """
+        self._check_task(task_id)
+        return lambda inputs: self.call(inputs, task_id, training=False)
+
     def trainable_variables(self, task_id):
         """What training task `task_id` may update: shared + the task's own."""
         return list(self.shared_variables) + list(self.task_variables(task_id))

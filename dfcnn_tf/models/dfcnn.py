@@ -9,14 +9,16 @@ import keras
 
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.layers import DFConv2D, KnowledgeBase
-from dfcnn_tf.models.base import LifelongModel
+from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import task_head
 from dfcnn_tf.registry import register_model
 
 
 @register_model("dfcnn", "dfcnn_direct", "dfcnn_tc2", "dfcnn_small")
-class DFCNN(LifelongModel):
+class DFCNN(GeneratedKernelModel):
     """DF-CNN: shared knowledge bases, task-specific transforms and heads."""
+
+    kernel_layer = DFConv2D
 
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
@@ -57,9 +59,6 @@ class DFCNN(LifelongModel):
         tower.build((None, *self.input_shape))
         self.towers.append(tower)
 
-    def call(self, inputs, task_id, training=False):
-        return self.towers[task_id](inputs, training=training)
-
     @property
     def shared_variables(self):
         return [kb.kernel for kb in self.knowledge_bases]
@@ -69,16 +68,6 @@ class DFCNN(LifelongModel):
         shared = {id(v) for v in self.shared_variables}
         tower = self.towers[task_id]
         return [v for v in tower.trainable_variables if id(v) not in shared]
-
-    def task_kernels(self, task_id):
-        """The conv kernels task `task_id` generates from the knowledge bases."""
-        self._check_task(task_id)
-        tower = self.towers[task_id]
-        return [
-            layer.generate_kernel()
-            for layer in tower.layers
-            if isinstance(layer, DFConv2D)
-        ]
 
 
 def _check_layer_counts(config):

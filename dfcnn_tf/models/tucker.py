@@ -28,8 +28,8 @@ import numpy as np
 import tensorflow as tf
 
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.models.base import LifelongModel
 from dfcnn_tf.models.blocks import build_sequential
+from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import DEFAULT_BIAS, DENSE_STDDEV, task_head
 from dfcnn_tf.models.stl import SingleTaskCNN
 from dfcnn_tf.models.tucker_decomposition import tucker_decompose
@@ -210,7 +210,7 @@ class TuckerConv2D(keras.layers.Layer):
     def convolve(self, inputs, kernel):
         """`act(conv2d(inputs, kernel, stride 1, SAME) + bias)`."""
         outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
-        return self.activation(outputs + self.bias)
+        return self.activation(tf.nn.bias_add(outputs, self.bias))
 
     def call(self, inputs):
         return self.convolve(inputs, self.generate_kernel())
@@ -238,7 +238,7 @@ class TuckerConv2D(keras.layers.Layer):
 
 
 @register_model("tf")
-class TensorFactorisedCNN(LifelongModel):
+class TensorFactorisedCNN(GeneratedKernelModel):
     """TF: per-layer Tucker factors shared by all tasks, task rows and heads.
 
     Args:
@@ -253,6 +253,8 @@ class TensorFactorisedCNN(LifelongModel):
         ConfigError: if the threshold is outside `[0, 1)`, there is no conv
             layer, or an initial tensor does not fit its conv layer.
     """
+
+    kernel_layer = TuckerConv2D
 
     def __init__(self, config, input_shape, initial_kernels=None):
         super().__init__(config, input_shape)
@@ -339,9 +341,6 @@ class TensorFactorisedCNN(LifelongModel):
         noise = keras.random.normal((rows.shape[1],), stddev=NEW_TASK_NOISE)
         return np.mean(earlier, axis=0) + keras.ops.convert_to_numpy(noise)
 
-    def call(self, inputs, task_id, training=False):
-        return self.towers[task_id](inputs, training=training)
-
     @property
     def shared_variables(self):
         return [v for owner in self.factors for v in (owner.core, *owner.factors)]
@@ -351,15 +350,6 @@ class TensorFactorisedCNN(LifelongModel):
         shared = {id(v) for v in self.shared_variables}
         variables = self.towers[task_id].trainable_variables
         return [v for v in variables if id(v) not in shared]
-
-    def conv_layers(self, task_id):
-        """Task `task_id`'s `TuckerConv2D` layers, in order."""
-        return _layers_of(self.towers[task_id], TuckerConv2D)
-
-    def task_kernels(self, task_id):
-        """The conv kernels task `task_id` generates from the shared factors."""
-        self._check_task(task_id)
-        return [layer.generate_kernel() for layer in self.conv_layers(task_id)]
 
 
 def _layers_of(tower, layer_type):

@@ -1,9 +1,10 @@
 """Accuracy of every task seen so far (SPEC section 6: what to record).
 
 Each task's train, validation and test splits are concatenated once into one
-resident tensor; a compiled function per task counts correct predictions per
-split in large batches, so a task's kernels are generated once per batch of
-up to `batch_size` images rather than once per split.
+resident tensor. Evaluating a task is one compiled call: it asks the model
+for the task's `inference` function once (the DF-CNN generates its kernels
+there, once per evaluation) and runs every batch of up to `batch_size`
+images through it in a graph loop, counting correct predictions per split.
 """
 
 import numpy as np
@@ -17,7 +18,7 @@ class Evaluator:
 
     Args:
         model: the `LifelongModel` being trained.
-        batch_size: images per compiled call (large: evaluation has no dropout).
+        batch_size: images per forward pass (large: evaluation has no dropout).
     """
 
     def __init__(self, model, batch_size):
@@ -39,27 +40,21 @@ class Evaluator:
         tensors = tuple(tf.constant(np.concatenate(a)) for a in (xs, ys))
         self._data.append((*tensors, tf.constant(split_ids), totals))
         task_id = len(self._count)
-        signature = [
-            tf.TensorSpec((None, *xs[0].shape[1:]), tf.float32),
-            tf.TensorSpec((None,), tf.int64),
-            tf.TensorSpec((None,), tf.int32),
-        ]
-        count = tf.function(
-            lambda x, y, s: self._correct(task_id, x, y, s), input_signature=signature
-        )
-        self._count.append(count)
+        self._count.append(tf.function(lambda *data: self._correct(task_id, *data)))
 
     def evaluate(self, task_id):
         """Accuracy of task `task_id` on each split, as `{split: accuracy}`."""
         x, y, split_ids, totals = self._data[task_id]
-        correct = np.zeros(len(SPLITS))
-        for start in range(0, int(y.shape[0]), self.batch_size):
-            stop = start + self.batch_size
-            batch = (x[start:stop], y[start:stop], split_ids[start:stop])
-            correct += self._count[task_id](*batch).numpy()
+        correct = self._count[task_id](x, y, split_ids).numpy()
         return {s: correct[i] / totals[i] for i, s in enumerate(SPLITS)}
 
     def _correct(self, task_id, x, y, split_ids):
-        logits = self.model(x, task_id, training=False)
-        hits = tf.cast(tf.equal(tf.argmax(logits, axis=-1), y), tf.float64)
-        return tf.math.unsorted_segment_sum(hits, split_ids, len(SPLITS))
+        """Correct predictions per split, `(len(SPLITS),)` float64."""
+        forward = self.model.inference(task_id)
+        correct = tf.zeros(len(SPLITS), tf.float64)
+        for start in tf.range(0, tf.shape(y)[0], self.batch_size):
+            batch = slice(start, start + self.batch_size)
+            predicted = tf.argmax(forward(x[batch]), axis=-1)
+            hits = tf.cast(tf.equal(predicted, y[batch]), tf.float64)
+            correct += tf.math.unsorted_segment_sum(hits, split_ids[batch], len(SPLITS))
+        return correct
