@@ -10,8 +10,6 @@ does not depend on the pixel values.
 """
 
 import argparse
-import os
-import platform
 import statistics
 import time
 
@@ -19,34 +17,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from benchmarks.machine import machine
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.registry import build_model, model_names
 from dfcnn_tf.training import TaskLearner, make_optimizer
 
 PRESET = get_preset("cifar100_10")
-
-
-def cpu_name():
-    """The CPU model from /proc/cpuinfo (or the platform's processor string)."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def machine():
-    """One line naming the machine and library versions."""
-    gpus = tf.config.list_physical_devices("GPU")
-    device = f"{len(gpus)} GPU(s)" if gpus else f"{cpu_name()}, {_cores()} cores"
-    return f"{device}; TensorFlow {tf.__version__}, Keras {keras.__version__}"
-
-
-def _cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
 
 
 def epoch_seconds(name, task_id, epochs):
