@@ -20,12 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dfcnn_tf.data.officehome import (
-    DEFAULT_DOMAINS,
-    DOMAIN_ALIASES,
-    DOMAINS,
-    check_domains,
-)
+from dfcnn_tf.data.officehome import check_domains
+from dfcnn_tf.data.officehome_source import DEFAULT_DOMAINS, DOMAIN_ALIASES, DOMAINS
 from dfcnn_tf.data.tasks import PIXEL_MAX, Task, standardise
 from dfcnn_tf.errors import ConfigError, DataError
 
@@ -43,7 +39,7 @@ class OfficeHomeTaskPlan:
 
     Attributes:
         domain: Canonical domain name.
-        classes: Class indices (into ``officehome.CLASSES``) of the task;
+        classes: Class indices (into ``officehome_source.CLASSES``) of the task;
             task label ``i`` means ``classes[i]``.
         train_idx: Indices into the domain's arrays, shuffled.
         valid_idx: As ``train_idx``, for validation.
@@ -159,7 +155,7 @@ def build_officehome_tasks(
     Returns:
         The tasks in training order, ``task_id`` 0, 1, ...; with the defaults
         and ``task_order="fixed"``, tasks 0-4 are Product and 5-9 Real World.
-        ``Task.classes`` holds class indices into ``officehome.CLASSES``.
+        ``Task.classes`` holds class indices into ``officehome_source.CLASSES``.
 
     Raises:
         ConfigError: Naming the first argument that is out of range or unknown.

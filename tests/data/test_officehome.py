@@ -15,16 +15,14 @@ import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from dfcnn_tf.data.officehome import (
+from dfcnn_tf.data.officehome import OfficeHome, check_domains, load_officehome
+from dfcnn_tf.data.officehome_source import (
     ARCHIVE_FOLDER,
     ARCHIVE_NAME,
     CLASSES,
     DOMAINS,
     IMAGE_SHAPE,
-    OfficeHome,
-    check_domains,
     find_source_root,
-    load_officehome,
     scan_source,
 )
 from dfcnn_tf.data.officehome_tasks import (
