@@ -121,7 +121,7 @@ def protocol_table(setup, repeats):
     print("| epoch | training s | evaluation s | total s |\n|---|---|---|---|")
     rows = [
         ("all 10 tasks evaluated (12,000 images)", every),
-        ("seen tasks only, run average (5.5 tasks)", one * mean_seen),
+        ("seen tasks only, run average (5.5 x one task)", one * mean_seen),
         ("seen tasks only, first task (1,200 images)", one),
     ]
     for label, evaluation in rows:
