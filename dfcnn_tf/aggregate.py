@@ -117,3 +117,29 @@ def format_table(table, columns=LIFELONG_COLUMNS):
             for m, c in zip(mean, ci, strict=True)
         ]
     return out
+
+
+def paired_differences(results, reference, column="mean_peak_accuracy"):
+    """`reference` minus every other model, trial by trial, on one metric.
+
+    Runs of one seed share their data subsets and task order, so pairing them
+    by seed removes that source of variance from the comparison.
+
+    Returns:
+        DataFrame indexed by the other models with columns `pairs` (seeds
+        both models ran), `difference` (mean) and `difference_ci95`; empty if
+        `reference` has no run.
+    """
+    per_run = run_summaries(results)
+    by_seed = per_run.pivot_table(index="seed", columns="model", values=column)
+    rows = {}
+    if reference in by_seed.columns:
+        for model in (m for m in by_seed.columns if m != reference):
+            diff = (by_seed[reference] - by_seed[model]).dropna()
+            rows[model] = {
+                "pairs": len(diff),
+                "difference": diff.mean(),
+                "difference_ci95": ci95(diff),
+            }
+    columns = ["pairs", "difference", "difference_ci95"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)

@@ -18,9 +18,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from dfcnn_tf import metrics, plots
-from dfcnn_tf.aggregate import format_table, load_results, run_summaries, summary_table
+from dfcnn_tf.aggregate import (
+    format_table,
+    load_results,
+    paired_differences,
+    run_summaries,
+    summary_table,
+)
 
-REFERENCE_MODEL = "stl"
+REFERENCE_MODEL = "stl"  # its peak accuracies are Figure 4's dotted lines
+COMPARED_MODEL = "dfcnn"  # the paired differences are taken from it
 
 
 def _first_runs(results):
@@ -66,10 +73,25 @@ def forgetting_table(results):
     return pd.DataFrame(curves).T.rename_axis("model")
 
 
+def paired_table(results):
+    """`COMPARED_MODEL`'s peak accuracy minus each model's, as text cells."""
+    paired = paired_differences(results, COMPARED_MODEL)
+    cells = [
+        f"{d:+.2f}" if pd.isna(c) else f"{d:+.2f} ± {c:.2f}"
+        for d, c in zip(
+            paired.difference * 100, paired.difference_ci95 * 100, strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {"pairs": paired.pairs.astype(int), "difference": cells}, index=paired.index
+    ).rename_axis("model")
+
+
 def summary_markdown(results):
     """The Markdown text of `summary.md`."""
     table = format_table(summary_table(results))
     forgetting = forgetting_table(results).round(3)
+    paired = paired_table(results)
     runs = run_summaries(results)[["model", "seed"]]
     return (
         "\n\n".join(
@@ -80,6 +102,9 @@ def summary_markdown(results):
                 table.to_markdown(),
                 "## Forgetting ratio by number of tasks learned since (Figure 3(b))",
                 forgetting.to_markdown(),
+                f"## Peak per-task accuracy of {COMPARED_MODEL} minus each model, "
+                "paired by seed (points, mean ± 95% CI)",
+                paired.to_markdown(),
                 "## Runs",
                 runs.to_markdown(),
             ]

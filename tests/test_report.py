@@ -5,7 +5,13 @@ import json
 import pandas as pd
 import pytest
 
-from dfcnn_tf.aggregate import ci95, format_table, load_results, summary_table
+from dfcnn_tf.aggregate import (
+    ci95,
+    format_table,
+    load_results,
+    paired_differences,
+    summary_table,
+)
 from dfcnn_tf.lifelong import main, parse_seeds
 from dfcnn_tf.report import main as report_main
 
@@ -54,6 +60,20 @@ def test_aggregate_over_trials(results_dir):
     assert "±" in format_table(table).loc["dfcnn", "mean_peak_accuracy"]
 
 
+def test_paired_differences_by_seed(results_dir):
+    results = load_results(results_dir)
+    paired = paired_differences(results, "dfcnn")
+    differences = [
+        json_summary(results_dir, "dfcnn", seed)["mean_peak_accuracy"]
+        - json_summary(results_dir, "stl", seed)["mean_peak_accuracy"]
+        for seed in (0, 1)
+    ]
+    assert list(paired.index) == ["stl"] and paired.loc["stl", "pairs"] == 2
+    assert paired.loc["stl", "difference"] == pytest.approx(sum(differences) / 2)
+    assert paired.loc["stl", "difference_ci95"] == pytest.approx(ci95(differences))
+    assert paired_differences(results, "hps").empty  # no run of the reference
+
+
 def json_summary(results_dir, model, seed):
     [run] = results_dir.glob(f"*-{model}-seed{seed}-*")
     return pd.read_csv(run / "summary.csv").iloc[0]
@@ -63,6 +83,7 @@ def test_report_writes_tables_and_figures(results_dir, tmp_path):
     assert report_main([str(results_dir), "--out", str(tmp_path)]) == 0
     summary = (tmp_path / "summary.md").read_text()
     assert "mean_peak_accuracy" in summary and "dfcnn" in summary
+    assert "dfcnn minus each model, paired by seed" in summary
     for name in (
         "fig3b_forgetting",
         "fig3c_convergence",
