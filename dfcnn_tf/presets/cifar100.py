@@ -98,7 +98,7 @@ CIFAR100_10_CPU = dataclasses.replace(
     CIFAR100_10,
     name="cifar100_10_cpu",
     command="python -m dfcnn_tf.lifelong --preset cifar100_10_cpu --model "
-    "dfcnn,stl,stl_large,hps,prognn --seeds 0-2 --data-dir ../shared/data",
+    "dfcnn,stl,stl_large,hps,prognn,den --seeds 0-2 --data-dir ../shared/data",
     target="Figure 3 on 2 CPU cores: the paper's protocol and learning rate with "
     f"{CPU_EPOCHS} instead of 2000 epochs per task (docs/reproduction.md)",
     train=dataclasses.replace(
