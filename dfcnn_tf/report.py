@@ -104,7 +104,7 @@ def summary_markdown(results):
                 forgetting.to_markdown(),
                 f"## Peak per-task accuracy of {COMPARED_MODEL} minus each model, "
                 "paired by seed (points, mean ± 95% CI)",
-                paired.to_markdown(),
+                paired.to_markdown(disable_numparse=True),  # keep the + sign
                 "## Runs",
                 runs.to_markdown(),
             ]

@@ -1,6 +1,7 @@
 """Several models and seeds in one command, reuse of finished runs, the report."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from dfcnn_tf.aggregate import (
 )
 from dfcnn_tf.lifelong import main, parse_seeds
 from dfcnn_tf.report import main as report_main
+from dfcnn_tf.report import summary_markdown
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +74,15 @@ def test_paired_differences_by_seed(results_dir):
     assert paired.loc["stl", "difference"] == pytest.approx(sum(differences) / 2)
     assert paired.loc["stl", "difference_ci95"] == pytest.approx(ci95(differences))
     assert paired_differences(results, "hps").empty  # no run of the reference
+
+
+def test_one_seed_difference_keeps_its_sign(results_dir):
+    results = load_results(results_dir)
+    one_seed = results[results.seed == 0]
+    [difference] = paired_differences(one_seed, "dfcnn").difference
+    sign = "+" if difference >= 0 else "-"
+    row = rf"\| stl +\| +1 +\| {re.escape(sign)}{abs(difference) * 100:.2f} +\|"
+    assert re.search(row, summary_markdown(one_seed))
 
 
 def json_summary(results_dir, model, seed):
