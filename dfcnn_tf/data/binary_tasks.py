@@ -20,7 +20,7 @@ import numpy as np
 
 from dfcnn_tf.data.cifar100 import TASK_ORDERS, _check_choice
 from dfcnn_tf.data.sources import LOCAL_FILES, ImageArrays
-from dfcnn_tf.data.tasks import Task, standardise
+from dfcnn_tf.data.tasks import Task, class_names, standardise
 from dfcnn_tf.errors import ConfigError, DataError
 
 
@@ -265,7 +265,7 @@ class _Sampler:
         drawn = self._draw_train(y_train, names, where, rng)
         train_idx, valid_idx = self._split(drawn, rng)
         test_idx = self._draw_test(y_test, where, rng)
-        images = standardise(
+        images, normalization = standardise(
             {
                 "train": self.arrays.x_train[train_idx],
                 "valid": self.arrays.x_train[valid_idx],
@@ -281,7 +281,16 @@ class _Sampler:
             y_valid=y_train[valid_idx],
             x_test=images["test"],
             y_test=y_test[test_idx],
+            class_names=self._class_names(classes),
+            normalization=normalization,
         )
+
+    def _class_names(self, classes: tuple[int, int]) -> tuple[str, str]:
+        """Names of task label 0 and 1 (the data set's names where known)."""
+        named = class_names(self.arrays, classes[1:])
+        if classes[0] == OTHER_CLASSES:
+            return ("other", named[0])
+        return (*class_names(self.arrays, classes[:1]), *named)
 
     @staticmethod
     def _label_names(classes: tuple[int, int]) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from dfcnn_tf.data.sources import DATASETS, ImageArrays
-from dfcnn_tf.data.tasks import Task, standardise
+from dfcnn_tf.data.tasks import Task, class_names, standardise
 from dfcnn_tf.errors import ConfigError, DataError
 
 NUM_CLASSES = DATASETS["cifar100"].num_classes
@@ -184,7 +184,7 @@ def _build_task(
         arrays.y_train, classes, train_per_class, valid_per_class, rng
     )
     test_idx = np.flatnonzero(np.isin(arrays.y_test, classes))
-    images = standardise(
+    images, normalization = standardise(
         {
             "train": arrays.x_train[train_idx],
             "valid": arrays.x_train[valid_idx],
@@ -202,6 +202,8 @@ def _build_task(
         y_valid=lookup[arrays.y_train[valid_idx]],
         x_test=images["test"],
         y_test=lookup[arrays.y_test[test_idx]],
+        class_names=class_names(arrays, classes),
+        normalization=normalization,
     )
 
 

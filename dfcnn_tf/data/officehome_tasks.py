@@ -20,8 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dfcnn_tf.data.normalization import Normalization
 from dfcnn_tf.data.officehome import check_domains
-from dfcnn_tf.data.officehome_source import DEFAULT_DOMAINS, DOMAIN_ALIASES, DOMAINS
+from dfcnn_tf.data.officehome_source import (
+    CLASSES,
+    DEFAULT_DOMAINS,
+    DOMAIN_ALIASES,
+    DOMAINS,
+)
 from dfcnn_tf.data.tasks import PIXEL_MAX, Task, standardise
 from dfcnn_tf.errors import ConfigError, DataError
 
@@ -343,10 +349,11 @@ def _build_task(
     indices = {"train": plan.train_idx, "valid": plan.valid_idx, "test": plan.test_idx}
     raw = {name: np.asarray(images)[idx] for name, idx in indices.items()}
     if scaling == "standardise":
-        scaled = standardise(raw)
+        scaled, normalization = standardise(raw)
     else:
         scale = np.float32(PIXEL_MAX)
         scaled = {name: x.astype(np.float32) / scale for name, x in raw.items()}
+        normalization = Normalization.unit(raw["train"].shape[-1])
     lookup = np.full(max(plan.classes) + 1, -1, dtype=np.int64)
     lookup[list(plan.classes)] = np.arange(len(plan.classes))
     labels = np.asarray(labels, dtype=np.int64)
@@ -355,4 +362,7 @@ def _build_task(
         classes=plan.classes,
         **{f"x_{name}": scaled[name] for name in indices},
         **{f"y_{name}": lookup[labels[idx]] for name, idx in indices.items()},
+        name=f"{plan.domain}-{task_id + 1}",
+        class_names=tuple(CLASSES[c] for c in plan.classes),
+        normalization=normalization,
     )

@@ -61,12 +61,14 @@ class ImageArrays:
         y_train: int64 labels, shape ``(n_train,)``.
         x_test: uint8 images, shape ``(n_test, height, width, channels)``.
         y_test: int64 labels, shape ``(n_test,)``.
+        label_names: the data set's class names by label, if it ships them.
     """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    label_names: tuple[str, ...] = ()
 
 
 def dataset_spec(dataset: str) -> DatasetSpec:
@@ -128,7 +130,8 @@ def load_arrays(dataset: str, data_dir: str | os.PathLike | None = None) -> Imag
     else:
         path = folder / spec.local_file
         raw, source = _read_npz(path), str(path)
-    checked = {}
+    names = tuple(str(n) for n in raw.pop("label_names", ()))
+    checked = {"label_names": names if len(names) == spec.num_classes else ()}
     for split in SPLITS:
         x, y = raw[f"x_{split}"], raw[f"y_{split}"]
         checked[f"x_{split}"] = _check_images(x, spec, f"{source}: x_{split}")
@@ -167,7 +170,10 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                 raise DataError(
                     f"{path}: missing arrays {missing}; the file holds {present}."
                 )
-            return {key: archive[key] for key in ARRAY_KEYS}
+            arrays = {key: archive[key] for key in ARRAY_KEYS}
+            if "label_names" in present:
+                arrays["label_names"] = archive["label_names"]
+            return arrays
     except DataError:
         raise
     except _UNREADABLE_ERRORS as error:
@@ -188,10 +194,14 @@ def _read_tfds(spec: DatasetSpec) -> dict[str, np.ndarray]:
     """
     import tensorflow_datasets as tfds  # Imported here: only this path needs it.
 
-    splits = tfds.load(
-        spec.tfds_name, split=list(SPLITS), batch_size=-1, as_supervised=True
+    splits, info = tfds.load(
+        spec.tfds_name,
+        split=list(SPLITS),
+        batch_size=-1,
+        as_supervised=True,
+        with_info=True,
     )
-    arrays = {}
+    arrays = {"label_names": info.features["label"].names}
     for split, (images, labels) in zip(SPLITS, tfds.as_numpy(splits), strict=True):
         arrays[f"x_{split}"] = np.asarray(images)
         arrays[f"y_{split}"] = np.asarray(labels)

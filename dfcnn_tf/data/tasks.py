@@ -12,11 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dfcnn_tf.data.normalization import PIXEL_MAX, STD_FLOOR, Normalization
 from dfcnn_tf.errors import ConfigError, DataError
 
 TASK_SPLITS = ("train", "valid", "test")
-PIXEL_MAX = 255.0
-STD_FLOOR = 1e-6  # Keeps a constant channel from dividing by zero.
+__all__ = [
+    "PIXEL_MAX",
+    "STD_FLOOR",
+    "TASK_SPLITS",
+    "Task",
+    "channel_stats",
+    "class_names",
+    "standardise",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,11 @@ class Task:
         y_valid: Validation labels, as ``y_train``.
         x_test: Test images, as ``x_train``.
         y_test: Test labels, as ``y_train``.
+        name: The task's name (default ``"task<task_id + 1>"``).
+        class_names: Names of the task's classes, one per task label
+            (default: the original labels as text).
+        normalization: How raw images become the model's inputs (the
+            statistics of the raw training images), or None if unknown.
     """
 
     task_id: int
@@ -42,6 +55,9 @@ class Task:
     y_valid: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    name: str = ""
+    class_names: tuple[str, ...] = ()
+    normalization: Normalization | None = None
 
     def __post_init__(self) -> None:
         """Check that every split's images and labels agree.
@@ -62,6 +78,16 @@ class Task:
                     f"Task {self.task_id}: {name} labels must lie in "
                     f"[0, {self.num_classes}), got [{y.min()}, {y.max()}]."
                 )
+
+    @property
+    def label(self) -> str:
+        """The task's name, or ``"task<task_id + 1>"`` if it has none."""
+        return self.name or f"task{self.task_id + 1}"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Class names, one per task label (the original labels if unnamed)."""
+        return self.class_names or tuple(str(c) for c in self.classes)
 
     @property
     def num_classes(self) -> int:
@@ -88,6 +114,17 @@ class Task:
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
 
+def class_names(arrays, classes) -> tuple[str, ...]:
+    """The data set's names of `classes` (original labels), as text.
+
+    Args:
+        arrays: the source's ``ImageArrays`` (its ``label_names`` may be empty).
+        classes: original class labels.
+    """
+    names = getattr(arrays, "label_names", ())
+    return tuple(str(names[c]) if len(names) > c else str(c) for c in classes)
+
+
 def channel_stats(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and standard deviation of images scaled to [0, 1].
 
@@ -101,15 +138,13 @@ def channel_stats(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         DataError: If there are no images.
     """
-    if len(images) == 0:
-        raise DataError("Cannot compute channel statistics of an empty split.")
-    scaled = np.asarray(images, dtype=np.float64) / PIXEL_MAX
-    mean = scaled.mean(axis=(0, 1, 2))
-    std = np.maximum(scaled.std(axis=(0, 1, 2)), STD_FLOOR)
-    return mean, std
+    stats = Normalization.fit(images)
+    return np.asarray(stats.mean), np.asarray(stats.std)
 
 
-def standardise(task_splits: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def standardise(
+    task_splits: Mapping[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], Normalization]:
     """Scale a task's images to [0, 1] and standardise them per channel.
 
     The mean and standard deviation of each channel are computed on the
@@ -123,7 +158,8 @@ def standardise(task_splits: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
             shape ``(n, h, w, c)``.
 
     Returns:
-        The same split names mapped to float32 standardised images.
+        ``(images, normalization)``: the same split names mapped to float32
+        standardised images, and the statistics used (kept with the task).
 
     Raises:
         DataError: If there is no non-empty ``"train"`` split.
@@ -132,10 +168,6 @@ def standardise(task_splits: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise DataError(
             f"standardise needs a 'train' split; got splits {list(task_splits)}."
         )
-    mean, std = channel_stats(task_splits["train"])
-    return {
-        name: ((np.asarray(x, dtype=np.float64) / PIXEL_MAX - mean) / std).astype(
-            np.float32
-        )
-        for name, x in task_splits.items()
-    }
+    normalization = Normalization.fit(task_splits["train"])
+    images = {name: normalization.apply(x) for name, x in task_splits.items()}
+    return images, normalization

@@ -66,10 +66,13 @@ def test_without_data_dir_uses_tensorflow_datasets(monkeypatch):
 
     def fake_load(name, **kwargs):
         calls.append((name, kwargs))
-        return [
+        label = types.SimpleNamespace(names=[f"class{i}" for i in range(100)])
+        info = types.SimpleNamespace(features={"label": label})
+        splits = [
             (arrays["x_train"], arrays["y_train"]),
             (arrays["x_test"], arrays["y_test"]),
         ]
+        return splits, info
 
     fake = types.ModuleType("tensorflow_datasets")
     fake.load, fake.as_numpy = fake_load, lambda tree: tree
@@ -78,10 +81,16 @@ def test_without_data_dir_uses_tensorflow_datasets(monkeypatch):
     assert calls == [
         (
             "cifar100",
-            {"split": ["train", "test"], "batch_size": -1, "as_supervised": True},
+            {
+                "split": ["train", "test"],
+                "batch_size": -1,
+                "as_supervised": True,
+                "with_info": True,
+            },
         )
     ]
     np.testing.assert_array_equal(loaded.y_test, arrays["y_test"])
+    assert loaded.label_names[7] == "class7"
 
 
 def test_mnist_gets_channel_axis_and_int64_labels(tmp_path):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dfcnn_tf.data import TASK_SPLITS, Task, channel_stats, standardise
+from dfcnn_tf.data.normalization import Normalization
 from dfcnn_tf.errors import ConfigError, DataError
 
 
@@ -59,7 +60,7 @@ def test_task_is_frozen():
 
 
 def test_standardise_train_split_has_zero_mean_unit_std():
-    out = standardise({"train": _images(50, seed=0)})
+    out, _ = standardise({"train": _images(50, seed=0)})
     assert out["train"].dtype == np.float32
     np.testing.assert_allclose(out["train"].mean(axis=(0, 1, 2)), 0.0, atol=1e-5)
     np.testing.assert_allclose(out["train"].std(axis=(0, 1, 2)), 1.0, atol=1e-5)
@@ -67,7 +68,7 @@ def test_standardise_train_split_has_zero_mean_unit_std():
 
 def test_standardise_applies_train_statistics_to_every_split():
     train, valid, test = _images(50, 0), _images(20, 1, 30), _images(30, 2, -40)
-    out = standardise({"train": train, "valid": valid, "test": test})
+    out, _ = standardise({"train": train, "valid": valid, "test": test})
     scaled = train.astype(np.float64) / 255.0
     mean, std = scaled.mean(axis=(0, 1, 2)), scaled.std(axis=(0, 1, 2))
     for name, raw in (("train", train), ("valid", valid), ("test", test)):
@@ -80,7 +81,7 @@ def test_standardise_applies_train_statistics_to_every_split():
 def test_standardise_constant_channel_stays_finite():
     images = _images(10, 0)
     images[..., 1] = 17
-    out = standardise({"train": images})
+    out, _ = standardise({"train": images})
     assert np.all(np.isfinite(out["train"]))
     np.testing.assert_allclose(out["train"][..., 1], 0.0, atol=1e-6)
 
@@ -93,3 +94,24 @@ def test_standardise_needs_train_split():
 def test_channel_stats_rejects_empty_split():
     with pytest.raises(DataError, match="empty split"):
         channel_stats(np.zeros((0, 2, 2, 3), np.uint8))
+
+
+def test_standardise_returns_the_statistics_it_applied():
+    train, test = _images(40, 0), _images(10, 1, 25)
+    out, normalization = standardise({"train": train, "test": test})
+    np.testing.assert_array_equal(normalization.apply(test), out["test"])
+    scaled = train.astype(np.float64) / 255.0
+    np.testing.assert_allclose(normalization.mean, scaled.mean(axis=(0, 1, 2)))
+    assert Normalization.from_dict(normalization.to_dict()) == normalization
+
+
+def test_real_tasks_keep_names_and_normalization(tmp_path):
+    from dfcnn_tf.data import build_cifar100_tasks, load_arrays
+
+    arrays = load_arrays("cifar100", "../shared/data")
+    task = build_cifar100_tasks(arrays, num_tasks=1, seed=0)[0]
+    assert task.label == "task1"
+    assert len(task.labels) == 10 and all(n.isidentifier() for n in task.labels)
+    assert task.labels[0] == arrays.label_names[task.classes[0]]
+    raw_test = arrays.x_test[np.isin(arrays.y_test, task.classes)]
+    np.testing.assert_array_equal(task.normalization.apply(raw_test), task.x_test)
