@@ -1,4 +1,9 @@
-"""dfcnn_tf: Deconvolutional Factorized CNNs for deep lifelong learning (IJCAI 2019)."""
+"""dfcnn_tf: Deconvolutional Factorized CNNs for deep lifelong learning (IJCAI 2019).
+
+`dfcnn_tf.LifelongLearner` is the public entry point: learn tasks one after
+another, evaluate, predict, save, load, continue and export (imported on
+first use, so `import dfcnn_tf` stays light).
+"""
 
 import os
 
@@ -7,3 +12,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
+__all__ = ["LifelongLearner", "__version__"]
+
+
+def __getattr__(name):
+    if name == "LifelongLearner":
+        from dfcnn_tf.learner import LifelongLearner
+
+        return LifelongLearner
+    raise AttributeError(f"module 'dfcnn_tf' has no attribute {name!r}")

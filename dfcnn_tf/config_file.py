@@ -40,7 +40,19 @@ def read_experiment(path):
             object, lacks `preset` or `model.name`, names an unknown preset or
             model, or has an unknown field or a value of the wrong type.
     """
-    data = _load(path)
+    return experiment_from_dict(_load(path), f"config file {path}")
+
+
+def experiment_from_dict(data, source):
+    """The `Experiment` that a dict of `Experiment.to_dict()` form describes.
+
+    Args:
+        data: the dict (fields left out keep the named preset's values).
+        source: what the dict came from, for error messages (e.g. a file).
+
+    Raises:
+        ConfigError: naming `source`, as `read_experiment`.
+    """
     try:
         model = data.get("model")
         if not isinstance(data.get("preset"), str) or not isinstance(model, dict):
@@ -53,7 +65,7 @@ def read_experiment(path):
         validate(experiment)
     except ConfigError as error:  # the messages speak of --set: drop that
         message = str(error).replace("--set ", "")
-        raise ConfigError(f"config file {path}: {message}") from None
+        raise ConfigError(f"{source}: {message}") from None
     return experiment
 
 

@@ -28,3 +28,12 @@ class TrainingError(RuntimeError):
     def __init__(self, message, rows=()):
         super().__init__(message)
         self.rows = list(rows)
+
+
+class LearnerError(ValueError):
+    """A saved learner cannot be read, written or used as asked.
+
+    The message names the file (or the task) and what is wrong: not a
+    learner file, another format version, damaged, an unknown task, a model
+    that cannot continue.
+    """

@@ -36,6 +36,12 @@ import tensorflow as tf
 
 from dfcnn_tf.errors import CheckpointError
 from dfcnn_tf.training.model_state import manifest, model_variables
+from dfcnn_tf.training.restore import (
+    StateMismatchError,
+    assign_known,
+    check_manifest,
+    restore_model,
+)
 from dfcnn_tf.training.rng_state import global_rng_state, set_global_rng_state
 
 FORMAT = 1
@@ -106,7 +112,7 @@ class RunCheckpoint:
         self._latest = (prefix, state)
         self.resume = Resume(
             Position(**state["position"]),
-            _rows(state["rows"]),
+            columns_to_rows(state["rows"]),
             state["elapsed"],
             state["rng"],
         )
@@ -132,7 +138,7 @@ class RunCheckpoint:
             "config_hash": self.config_hash,
             "position": dataclasses.asdict(resume.position),
             "tasks_added": model.num_tasks,
-            "rows": _columns(resume.rows),
+            "rows": rows_to_columns(resume.rows),
             "elapsed": resume.elapsed,
             "rng": resume.rng,
             "global_rng": global_rng_state(),
@@ -156,21 +162,23 @@ class RunCheckpoint:
             CheckpointError: if the variables do not match the checkpoint's.
         """
         prefix, state = self._latest
-        reader = _reader(prefix)
-        while model.num_tasks < state["tasks_added"]:
-            add_task(model.num_tasks)
-            self._assign(reader, "model", model_variables(model), state["model"])
-        variables = model_variables(model)
-        self._check_manifest("model", manifest(variables), state["model"])
-        self._assign(reader, "model", variables, state["model"])
+        read = self._read_group(_reader(prefix), "model")
+        try:
+            restore_model(model, add_task, state["tasks_added"], read, state["model"])
+        except StateMismatchError as error:
+            raise self._mismatch("model", error) from None
         set_global_rng_state(state["global_rng"])
 
     def restore_optimizers(self, optimizers):
         """Restores the optimizers (built, in the order they were saved)."""
         prefix, state = self._latest
         slots = _optimizer_variables(optimizers)
-        self._check_manifest("optimizer", manifest(slots), state["optimizer"])
-        self._assign(_reader(prefix), "optimizer", slots, state["optimizer"])
+        read = self._read_group(_reader(prefix), "optimizer")
+        try:
+            check_manifest(manifest(slots), state["optimizer"])
+            assign_known(slots, read, state["optimizer"])
+        except StateMismatchError as error:
+            raise self._mismatch("optimizer", error) from None
 
     def remove(self):
         """Deletes the folder (the run is finished and its results written)."""
@@ -226,34 +234,24 @@ class RunCheckpoint:
             "use another --out or delete that folder"
         )
 
-    def _check_manifest(self, group, now, saved):
-        """Raises `CheckpointError` unless `now` and `saved` manifests agree."""
-        if now != saved:
-            different = sorted(set(now) ^ set(saved))
-            different += [k for k in saved if k in now and now[k] != saved[k]]
-            raise self._mismatch(group, different[0], now, saved)
-
-    def _mismatch(self, group, key, now, saved):
+    def _mismatch(self, group, error):
         return CheckpointError(
             f"{self.directory}: the checkpoint's {group} variables do not match "
-            f"the rebuilt model's ({len(saved)} saved, {len(now)} now; first "
-            f"difference: {key!r} saved {saved.get(key)}, now {now.get(key)}); "
-            "refusing to resume from it"
+            f"the rebuilt model's ({len(error.saved)} saved, {len(error.now)} now; "
+            f"first difference: {error.key!r} saved {error.saved.get(error.key)}, "
+            f"now {error.now.get(error.key)}); refusing to resume from it"
         )
 
-    def _assign(self, reader, group, variables, saved):
-        """Assigns the variables the checkpoint holds (shapes checked first)."""
-        now = manifest(variables)
-        common = [key for key in variables if key in saved]
-        for key in common:
-            if now[key] != saved[key]:
-                raise self._mismatch(group, key, now, saved)
-        for key in common:
+    def _read_group(self, reader, group):
+        """`read(key)` of the checkpoint's variable `group/key`."""
+
+        def read(key):
             try:
-                value = reader.get_tensor(f"{group}/{key}/.ATTRIBUTES/VARIABLE_VALUE")
+                return reader.get_tensor(f"{group}/{key}/.ATTRIBUTES/VARIABLE_VALUE")
             except READ_ERRORS as error:
                 raise _corrupt(self.directory, error) from None
-            variables[key].assign(value)
+
+        return read
 
 
 def _optimizer_variables(optimizers):
@@ -304,14 +302,14 @@ def _write_record(path, data):
     os.replace(tmp, path)
 
 
-def _columns(rows):
+def rows_to_columns(rows):
     """History rows as `{column: [values]}` (a compact JSON form)."""
     names = list(rows[0]) if rows else []
     return {name: [_plain(row[name]) for row in rows] for name in names}
 
 
-def _rows(columns):
-    """The inverse of `_columns`."""
+def columns_to_rows(columns):
+    """The inverse of `rows_to_columns`."""
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
     return [{name: columns[name][i] for name in names} for i in range(count)]

@@ -24,11 +24,11 @@ class Evaluator:
     def __init__(self, model, batch_size):
         self.model = model
         self.batch_size = batch_size
-        self._data = []
-        self._count = []
+        self._data = {}
+        self._count = {}
 
-    def add_task(self, task):
-        """Registers a task's splits; call after `model.add_task`."""
+    def add_task(self, task, task_id=None):
+        """Registers the splits of task `task_id` (default: the next id)."""
         xs, ys, split_ids = [], [], []
         for split_id, split in enumerate(SPLITS):
             x, y = task.split(split)
@@ -38,9 +38,13 @@ class Evaluator:
         split_ids = np.concatenate(split_ids)
         totals = np.bincount(split_ids, minlength=len(SPLITS))
         tensors = tuple(tf.constant(np.concatenate(a)) for a in (xs, ys))
-        self._data.append((*tensors, tf.constant(split_ids), totals))
-        task_id = len(self._count)
-        self._count.append(tf.function(lambda *data: self._correct(task_id, *data)))
+        task_id = len(self._data) if task_id is None else task_id
+        self._data[task_id] = (*tensors, tf.constant(split_ids), totals)
+        self._count[task_id] = tf.function(lambda *data: self._correct(task_id, *data))
+
+    def task_ids(self, num_tasks):
+        """The tasks among `range(num_tasks)` whose data it holds, in order."""
+        return [t for t in range(num_tasks) if t in self._data]
 
     def evaluate(self, task_id):
         """Accuracy of task `task_id` on each split, as `{split: accuracy}`."""

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from dfcnn_tf.errors import TrainingError
+from dfcnn_tf.errors import ConfigError, TrainingError
 from dfcnn_tf.training.checkpoint import Position, Resume
 from dfcnn_tf.training.evaluation import SPLITS, Evaluator
 from dfcnn_tf.training.optimizer import learning_rate, make_optimizer
@@ -46,38 +46,77 @@ def train_lifelong(
         split, accuracy, time (see `dfcnn_tf.results`).
 
     Raises:
+        ConfigError: if `model` has tasks already (continue a trained model
+            with `LifelongRun.learn` or `dfcnn_tf.LifelongLearner`).
         TrainingError: if the loss becomes NaN or infinite (names task and
             epoch); the rows recorded so far are in the exception's `rows`.
         CheckpointError: if the checkpoint does not match the model.
     """
-    progress = progress or Progress(len(tasks), train.epochs_per_task, quiet=True)
-    run = _Run(model, train, np.random.default_rng(seed), progress, checkpoint)
+    if model.num_tasks:
+        raise ConfigError(
+            f"train_lifelong needs a model without tasks; this one has "
+            f"{model.num_tasks}. Continue a trained model with "
+            "dfcnn_tf.LifelongLearner.learn (it keeps the tasks learned so far)"
+        )
+    run = LifelongRun(model, train, seed, progress, checkpoint)
     position = run.resume(tasks).position
     skip = position.task_epoch  # epochs of the first task done before a resume
     for task_id in range(position.task, len(tasks)):
-        _learn_task(run, task_id, tasks[task_id], skip)
+        run.learn(task_id, tasks[task_id], skip)
         skip = 0
-        run.save(Position(task_id + 1, 0, (task_id + 1) * train.epochs_per_task))
         if on_task_end is not None:
             on_task_end(task_id, run.rows)
     return run.rows
 
 
-class _Run:
-    """What the loop carries from task to task: model, evaluator, random
-    generator, rows, clock and checkpoint."""
+class LifelongRun:
+    """What the loop carries from task to task: model, evaluator, mini-batch
+    random generator, history rows, clock and checkpoint.
 
-    def __init__(self, model, train, rng, progress, checkpoint):
-        self.model, self.train, self.rng = model, train, rng
-        self.progress, self.checkpoint = progress, checkpoint
-        self.evaluator = Evaluator(model, train.eval_batch_size)
+    Args:
+        model: the `LifelongModel`.
+        train: the `TrainConfig`.
+        seed: seeds the mini-batch order.
+        progress: a `Progress` (a quiet one if None).
+        checkpoint: an opened `RunCheckpoint`, or None.
+        evaluator: the `Evaluator` holding the tasks' data (a new one if None).
+    """
+
+    def __init__(
+        self, model, train, seed=0, progress=None, checkpoint=None, evaluator=None
+    ):
+        self.model, self.train = model, train
+        self.rng = np.random.default_rng(seed)
+        self.progress = progress or Progress(1, train.epochs_per_task, quiet=True)
+        self.checkpoint = checkpoint
+        self.evaluator = evaluator or Evaluator(model, train.eval_batch_size)
         self.rows, self.start = [], time.perf_counter()
         self.optimizer = None  # saved with a mid-task checkpoint
+
+    @property
+    def elapsed(self):
+        """Seconds of training so far (across resumes and reloads)."""
+        return time.perf_counter() - self.start
+
+    def state(self):
+        """`Resume` of the run at the end of its last task (for saving)."""
+        position = Position(self.model.num_tasks, 0, self._epochs_done())
+        return Resume(position, list(self.rows), self.elapsed, self.rng_state())
+
+    def rng_state(self):
+        """The mini-batch generator's state (JSON-ready)."""
+        return self.rng.bit_generator.state
+
+    def restore(self, resume):
+        """Continues from `resume`'s rows, clock and mini-batch generator."""
+        self.rng.bit_generator.state = resume.rng
+        self.rows = list(resume.rows)
+        self.start = time.perf_counter() - resume.elapsed
 
     def add_task(self, task):
         """Adds `task` to the model and the evaluator; returns its id."""
         task_id = self.model.add_task(task.num_classes)
-        self.evaluator.add_task(task)
+        self.evaluator.add_task(task, task_id)
         return task_id
 
     def resume(self, tasks):
@@ -86,18 +125,25 @@ class _Run:
         if resume is None:
             return Resume()
         self.checkpoint.restore_model(self.model, lambda t: self.add_task(tasks[t]))
-        self.rng.bit_generator.state = resume.rng
-        self.rows = list(resume.rows)
-        self.start = time.perf_counter() - resume.elapsed
+        self.restore(resume)
         return resume
 
     def save(self, position, optimizer=None):
         """Writes a checkpoint at `position` (with `optimizer`'s state if given)."""
         if self.checkpoint is None:
             return
-        elapsed = time.perf_counter() - self.start
-        resume = Resume(position, self.rows, elapsed, self.rng.bit_generator.state)
+        resume = Resume(position, self.rows, self.elapsed, self.rng_state())
         self.checkpoint.save(self.model, [optimizer] if optimizer else [], resume)
+
+    def learn(self, task_id, task, skip=0):
+        """Trains task `task_id` (added now unless a resume added it) from
+        its epoch `skip + 1`, then checkpoints the task's end."""
+        _learn_task(self, task_id, task, skip)
+        done = task_id + 1
+        self.save(Position(done, 0, self._epochs_done()))
+
+    def _epochs_done(self):
+        return self.model.num_tasks * self.train.epochs_per_task
 
 
 def _learn_task(run, task_id, task, skip):
@@ -135,8 +181,9 @@ def _train_stage(learner, run, task, done, epochs):
         accuracy = None
         if task_epoch % train.eval_every == 0 or task_epoch == train.epochs_per_task:
             point = (task_id, task_epoch, epoch)
+            seen = run.evaluator.task_ids(task_id + 1)
             accuracy = record_evaluation(
-                run.evaluator, range(task_id + 1), point, run.start, run.rows
+                run.evaluator, seen, point, run.start, run.rows
             )
         elapsed = time.perf_counter() - run.start
         run.progress.epoch(task_id, task_epoch, loss, accuracy, elapsed)

@@ -1,0 +1,487 @@
+"""The lifelong learner people keep: learn, evaluate, predict, save, load, export.
+
+One object carries a lifelong model and its state between calls (paper
+Algorithm 1: tasks arrive one at a time and the model keeps what it
+learned): the model, every learned task's metadata (`TaskInfo`: name,
+classes, class names, input normalisation), the history, the clock and the
+random states. The command line (`dfcnn_tf.experiment`), the tuner and the
+notebooks all train through it.
+
+    learner = LifelongLearner.from_preset("cifar100_10_quick", "dfcnn", seed=0)
+    for task in tasks[:3]:
+        learner.learn(task)
+    learner.save("dfcnn.learner")
+    learner = LifelongLearner.load("dfcnn.learner")  # tomorrow, elsewhere
+    learner.learn(tasks[3])                 # exactly as if never stopped
+    learner.predict(images, task="task4").names
+
+Continuing is exact: a learner saved after tasks 1-3, loaded in a fresh
+process and taught task 4 ends with the weights and accuracy history of one
+that learned tasks 1-4 without stopping (the file holds every variable, the
+mini-batch generator's and the global random states; see
+`dfcnn_tf.learner_file`). After `load` the learner holds no images: hand
+earlier tasks back with `attach` (checked to be the tasks it learned) to
+have them evaluated again while it learns more, as an uninterrupted run does.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dfcnn_tf import images as raw_images
+from dfcnn_tf.config import validate
+from dfcnn_tf.config_file import experiment_from_dict
+from dfcnn_tf.data.tasks import Task
+from dfcnn_tf.errors import ConfigError, LearnerError
+from dfcnn_tf.learner_file import read_learner, write_learner
+from dfcnn_tf.overrides import apply_overrides
+from dfcnn_tf.prediction import Prediction
+from dfcnn_tf.presets import get_preset
+from dfcnn_tf.registry import build_model
+from dfcnn_tf.results import history_frame, versions
+from dfcnn_tf.task_info import TaskInfo
+from dfcnn_tf.training.checkpoint import Resume, columns_to_rows, rows_to_columns
+from dfcnn_tf.training.evaluation import Evaluator
+from dfcnn_tf.training.loop import LifelongRun
+from dfcnn_tf.training.model_state import manifest, model_variables
+from dfcnn_tf.training.multitask import train_multitask
+from dfcnn_tf.training.restore import StateMismatchError, restore_model
+from dfcnn_tf.training.rng_state import global_rng_state, set_global_rng_state
+
+
+class LifelongLearner:
+    """A lifelong model with the tasks it learned, kept across calls.
+
+    Args:
+        experiment: the resolved `Experiment` (model, training, seed).
+        model: an untrained model built from `experiment.model` (e.g. by the
+            tuner), or None to build one when the first task arrives.
+        progress: a `Progress` display, or None for none.
+        checkpoint: an opened `RunCheckpoint` (what `fit` resumes from and
+            writes to), or None.
+
+    Raises:
+        ConfigError: if the experiment is invalid.
+    """
+
+    def __init__(self, experiment, model=None, progress=None, checkpoint=None):
+        validate(experiment)
+        self.experiment = experiment
+        self.model = model
+        self.tasks = []  # a TaskInfo per learned task, in order
+        self.progress = progress
+        self.checkpoint = checkpoint
+        self.evaluator = None if model is None else self._evaluator()
+        self._run = None
+        self._failed = None  # why learning stopped half-way, if it did
+
+    @classmethod
+    def from_preset(
+        cls, preset="cifar100_10_quick", model="dfcnn", seed=0, overrides=()
+    ):
+        """A learner of the preset's experiment for `model` and `seed`.
+
+        Args:
+            preset: a preset name (`dfcnn_tf.presets.PRESETS`).
+            model: a registered model name.
+            seed: initialisation, dropout and mini-batch order.
+            overrides: `"key=value"` strings, as `--set` takes them.
+        """
+        experiment = get_preset(preset).experiment(model, seed)
+        return cls(apply_overrides(experiment, list(overrides)))
+
+    # ----------------------------------------------------------- state
+
+    @property
+    def num_tasks(self):
+        """Number of tasks learned."""
+        return len(self.tasks)
+
+    @property
+    def task_names(self):
+        """The learned tasks' names, in order."""
+        return [info.name for info in self.tasks]
+
+    @property
+    def rows(self):
+        """The history rows recorded so far (see `dfcnn_tf.results`)."""
+        return self._run.rows if self._run is not None else []
+
+    @property
+    def history(self):
+        """The history as the long-format DataFrame of a results folder."""
+        return history_frame(self.rows, self.experiment)
+
+    def task_id(self, task):
+        """The id of a learned task given by name, id or `Task`.
+
+        Raises:
+            LearnerError: naming the learned tasks, if there is no such task.
+        """
+        if isinstance(task, Task):
+            task = task.label
+        if isinstance(task, int | np.integer) and not isinstance(task, bool):
+            if 0 <= task < self.num_tasks:
+                return int(task)
+        elif task in self.task_names:
+            return self.task_names.index(task)
+        raise LearnerError(
+            f"unknown task {task!r}; this learner learned {self.num_tasks} "
+            f"task(s): {', '.join(self.task_names) or 'none yet'} (ids 0-"
+            f"{max(self.num_tasks - 1, 0)})"
+        )
+
+    # -------------------------------------------------------- learning
+
+    def learn(self, task):
+        """Adds `task` and trains it, as one step of the lifelong protocol.
+
+        Only the shared variables and the new task's own are trained; every
+        earlier task's variables stay bit-identical. Every task whose data
+        the learner holds is evaluated on the schedule of
+        `experiment.train`.
+
+        Returns:
+            The history rows recorded while learning it, as a DataFrame.
+
+        Raises:
+            LearnerError: if a task of that name was learned already, or
+                the learner cannot continue (multi-task protocol, or an
+                earlier `learn` failed half-way).
+            ConfigError: if the images do not fit the model or a batch is
+                larger than the task's training set.
+            TrainingError: if the loss diverges.
+        """
+        self._check_can_learn()
+        if task.label in self.task_names:
+            raise LearnerError(
+                f"a task named {task.label!r} was learned already (id "
+                f"{self.task_names.index(task.label)}); give the new task another "
+                "name (dataclasses.replace(task, name=...))"
+            )
+        run = self._lifelong_run(task)
+        before = len(run.rows)
+        self._learn(run, self.num_tasks, task)
+        return history_frame(run.rows[before:], self.experiment)
+
+    def fit(self, tasks, on_task_end=None):
+        """Runs the experiment's protocol over `tasks`; returns the history rows.
+
+        Lifelong: learns the tasks not learned yet, in order, resuming from
+        the checkpoint if one was given and holds any; a learner that
+        learned (or loaded) the first tasks already checks that `tasks`
+        starts with them and continues with the rest. Multi-task: trains all
+        tasks together (a fresh learner only).
+
+        Args:
+            tasks: the `Task`s, in training order.
+            on_task_end: called as `on_task_end(rows)` whenever results
+                should be written (after every lifelong task).
+        """
+        if self.experiment.train.protocol == "mtl":
+            return self._fit_multitask(tasks, on_task_end)
+        first, skip = self._start(tasks)
+        run = self._run
+        for task_id in range(first, len(tasks)):
+            self._learn(run, task_id, tasks[task_id], skip)
+            skip = 0
+            if on_task_end is not None:
+                on_task_end(run.rows)
+        return run.rows
+
+    def attach(self, task):
+        """Hands back the data of a learned task, to evaluate it again.
+
+        Raises:
+            LearnerError: if the learner learned no such task, or `task`
+                differs from it (other classes or normalisation statistics:
+                other data).
+        """
+        task_id = self.task_id(task)
+        differences = self.tasks[task_id].differences(task)
+        if differences:
+            raise LearnerError(
+                f"task {task.label!r} is not the task this learner learned under "
+                f"that name ({'; '.join(differences)}): other data or settings?"
+            )
+        if self.evaluator is None:
+            self.evaluator = self._evaluator()
+        if task_id not in self.evaluator.task_ids(self.num_tasks):
+            self.evaluator.add_task(task, task_id)
+        return task_id
+
+    # ------------------------------------------------------- answering
+
+    def evaluate(self, task):
+        """Accuracy `{split: value}` of a learned task.
+
+        Args:
+            task: the `Task` (its data; checked to be the learned task), or
+                the name or id of a task whose data the learner holds.
+
+        Raises:
+            LearnerError: for an unknown task, or one without data.
+        """
+        if isinstance(task, Task):
+            task_id = self.attach(task)
+        else:
+            task_id = self.task_id(task)
+            if self.evaluator is None or task_id not in self.evaluator.task_ids(
+                self.num_tasks
+            ):
+                raise LearnerError(
+                    f"no data for task {self.tasks[task_id].name!r} in this learner; "
+                    "pass the Task itself to evaluate it"
+                )
+        return self.evaluator.evaluate(task_id)
+
+    def predict(self, images, task, input_range=None, batch_size=None):
+        """Class probabilities of raw images for one learned task.
+
+        Args:
+            images: raw images as the user has them: uint8 `(n, h, w, c)` or
+                one image `(h, w, c)`, grey images without the channel axis,
+                or floats in [0, 1] or [0, 255] (see `dfcnn_tf.images`); the
+                task's stored normalisation is applied.
+            task: the task's name, id or `Task`.
+            input_range: `(low, high)` of float images, if not the usual.
+            batch_size: images per forward pass (default: the evaluation's).
+
+        Returns:
+            A `Prediction` (probabilities, class names, `top(k)`).
+
+        Raises:
+            LearnerError: for an unknown task.
+            DataError: for images of the wrong shape, channels or range.
+        """
+        task_id = self.task_id(task)
+        info = self.tasks[task_id]
+        x = raw_images.prepare(
+            images, self.model.input_shape, info.normalization, input_range
+        )
+        batch = batch_size or self.experiment.train.eval_batch_size
+        forward = self.model.inference(task_id)
+        logits = [
+            forward(tf.constant(x[i : i + batch])) for i in range(0, len(x), batch)
+        ]
+        probabilities = tf.nn.softmax(tf.concat(logits, axis=0)).numpy()
+        return Prediction(probabilities, info.class_names, info.name)
+
+    def export_task(self, task, path=None):
+        """Task `task` as a plain Keras model (no dfcnn_tf needed to use it).
+
+        Its generated kernels are baked into ordinary layers and its input
+        normalisation is a preprocessing layer in front; it maps raw images
+        (the task's raw range) to class probabilities.
+
+        Args:
+            task: the task's name, id or `Task`.
+            path: where to write it: a `.keras` file, or else a SavedModel
+                folder for serving; None writes nothing.
+
+        Returns:
+            The `keras.Model`.
+        """
+        from dfcnn_tf.export import export_task_model, save_task_model
+
+        task_id = self.task_id(task)
+        normalization = self.tasks[task_id].normalization
+        if path is not None:
+            return save_task_model(self.model, task_id, path, normalization)
+        return export_task_model(self.model, task_id, normalization)
+
+    # ---------------------------------------------------------- saving
+
+    def save(self, path):
+        """Writes the whole learner to one file, atomically.
+
+        Raises:
+            LearnerError: if nothing was learned yet, a `learn` failed
+                half-way, or the file cannot be written.
+        """
+        if self.model is None or not self.tasks:
+            raise LearnerError(f"{path}: nothing to save: the learner learned no task")
+        if self._failed:
+            raise LearnerError(f"{path}: not saved: {self._failed}")
+        variables = model_variables(self.model)
+        state = self._run.state() if self._run is not None else Resume()
+        record = {
+            "library": "dfcnn_tf",
+            "versions": versions(),
+            "experiment": self.experiment.to_dict(),
+            "input_shape": list(self.model.input_shape),
+            "tasks": [info.to_dict() for info in self.tasks],
+            "rows": rows_to_columns(state.rows),
+            "elapsed": state.elapsed,
+            "rng": state.rng,
+            "global_rng": global_rng_state(),
+            "parameters": self.model.count_params(),
+            "manifest": manifest(variables),
+        }
+        values = {key: variable.numpy() for key, variable in variables.items()}
+        write_learner(path, record, values)
+
+    @classmethod
+    def load(cls, path, progress=None, checkpoint=None):
+        """The learner saved in `path`, ready to predict and to learn on.
+
+        Raises:
+            LearnerError: if the file is missing, not a learner file, of
+                another format version, damaged, or does not match the
+                model its configuration builds.
+        """
+        record, read = read_learner(path)
+        try:
+            experiment = experiment_from_dict(record["experiment"], f"learner {path}")
+            tasks = [TaskInfo.from_dict(t) for t in record["tasks"]]
+            shape = tuple(int(d) for d in record["input_shape"])
+            resume = Resume(
+                rows=columns_to_rows(record["rows"]),
+                elapsed=float(record["elapsed"]),
+                rng=record["rng"],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            if isinstance(error, ConfigError):
+                raise LearnerError(str(error)) from None
+            raise LearnerError(f"{path}: damaged record ({error!r})") from None
+        learner = cls(experiment, progress=progress, checkpoint=checkpoint)
+        learner._restore(path, record, read, tasks, shape, resume)
+        return learner
+
+    def _restore(self, path, record, read, tasks, shape, resume):
+        self._build_model(shape)
+        add = lambda t: self.model.add_task(tasks[t].num_classes)  # noqa: E731
+        try:
+            restore_model(self.model, add, len(tasks), read, record["manifest"])
+        except StateMismatchError as error:
+            raise LearnerError(f"{path}: {error}") from None
+        set_global_rng_state(record["global_rng"])
+        self.tasks = tasks
+        if self.experiment.train.protocol == "lifelong":
+            self._new_run().restore(resume)
+        else:
+            self._run = _Finished(resume.rows)
+
+    # --------------------------------------------------------- helpers
+
+    def _build_model(self, input_shape):
+        """Seeds every generator and builds the model (no tasks yet)."""
+        if self.experiment.train.deterministic:
+            tf.config.experimental.enable_op_determinism()  # process-wide
+        keras.utils.set_random_seed(self.experiment.seed)
+        self.model = build_model(self.experiment.model, input_shape)
+        check_protocol(self.model, self.experiment.train.protocol)
+        self.evaluator = self._evaluator()
+
+    def _evaluator(self):
+        return Evaluator(self.model, self.experiment.train.eval_batch_size)
+
+    def _new_run(self):
+        self._run = LifelongRun(
+            self.model,
+            self.experiment.train,
+            self.experiment.seed,
+            self.progress,
+            self.checkpoint,
+            self.evaluator,
+        )
+        return self._run
+
+    def _lifelong_run(self, task):
+        """The run the tasks are learned in (the model built for `task`)."""
+        if self.model is None:
+            self._build_model(task.x_train.shape[1:])
+        return self._run or self._new_run()
+
+    def _learn(self, run, task_id, task, skip=0):
+        """Trains task `task_id` from its epoch `skip + 1` and records it."""
+        check_task_fits(self.model, self.experiment.train, task)
+        try:
+            run.learn(task_id, task, skip)
+        except BaseException as error:
+            self._failed = f"learning task {task.label!r} stopped half-way ({error!r})"
+            raise
+        self.tasks.append(TaskInfo.of(task))
+
+    def _start(self, tasks):
+        """Where `fit` continues: `(first task to learn, its epochs done)`."""
+        if self.tasks:
+            if len(tasks) < self.num_tasks:
+                raise LearnerError(
+                    f"the learner learned {self.num_tasks} tasks; fit was given "
+                    f"{len(tasks)}, which must start with them"
+                )
+            for task in tasks[: self.num_tasks]:
+                self.attach(task)
+            return self.num_tasks, 0
+        run = self._lifelong_run(tasks[0])
+        resume = run.resume(tasks)
+        self.tasks = [TaskInfo.of(t) for t in tasks[: resume.position.task]]
+        return resume.position.task, resume.position.task_epoch
+
+    def _check_can_learn(self):
+        if self._failed:
+            raise LearnerError(
+                f"{self._failed}; this learner cannot go on: load the last saved one"
+            )
+        if self.experiment.train.protocol != "lifelong":
+            raise LearnerError(
+                "this learner was trained with the multi-task protocol (all "
+                "tasks together); it predicts and evaluates, but cannot learn "
+                "further tasks"
+            )
+
+    def _fit_multitask(self, tasks, on_task_end):
+        if self.tasks:
+            raise LearnerError("multi-task training needs a learner without tasks")
+        if self.model is None:
+            self._build_model(tasks[0].x_train.shape[1:])
+        for task in tasks:
+            check_task_fits(self.model, self.experiment.train, task)
+        train, seed = self.experiment.train, self.experiment.seed
+        rows = train_multitask(
+            self.model, tasks, train, seed, self.progress, on_task_end, self.checkpoint
+        )
+        self.tasks = [TaskInfo.of(task) for task in tasks]
+        for task_id, task in enumerate(tasks):
+            self.evaluator.add_task(task, task_id)
+        self._run = _Finished(rows)
+        return rows
+
+
+class _Finished:
+    """The rows of a finished multi-task run (what `rows` reads)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def state(self):
+        return Resume(rows=list(self.rows))
+
+
+def check_protocol(model, protocol):
+    """Raises `ConfigError` if the model does not support the protocol."""
+    if protocol not in model.protocols:
+        raise ConfigError(
+            f"Model {model.config.name!r} supports only --protocol "
+            f"{' or '.join(model.protocols)}. Received: {protocol!r}"
+        )
+
+
+def check_task_fits(model, train, task):
+    """Raises `ConfigError` if a task's images or size do not fit.
+
+    Checks the image shape against the model's and that a mini-batch is not
+    larger than the task's training set.
+    """
+    shape = tuple(task.x_train.shape[1:])
+    if shape != tuple(model.input_shape):
+        raise ConfigError(
+            f"task {task.label!r} has images of shape {shape}; the model was "
+            f"built for {tuple(model.input_shape)}"
+        )
+    if train.batch_size > len(task.y_train):
+        raise ConfigError(
+            f"train.batch_size={train.batch_size} is larger than task "
+            f"{task.task_id + 1}'s training set ({len(task.y_train)} images)"
+        )
