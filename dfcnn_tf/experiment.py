@@ -8,9 +8,10 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
-from dfcnn_tf.config import validate
+from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
 from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
-from dfcnn_tf.errors import ConfigError, TrainingError
+from dfcnn_tf.errors import ConfigError, LearnerError, TrainingError
+from dfcnn_tf.learner import LifelongLearner, check_protocol, check_task_fits
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import (
@@ -95,25 +96,6 @@ def build_tasks(data, seed):
     return TASK_BUILDERS[data.dataset](data, seed)[: data.num_tasks]
 
 
-def check_batch_size(train, tasks):
-    """Raises `ConfigError` if a mini-batch is larger than a task's training set."""
-    for task in tasks:
-        if train.batch_size > len(task.y_train):
-            raise ConfigError(
-                f"train.batch_size={train.batch_size} is larger than task "
-                f"{task.task_id + 1}'s training set ({len(task.y_train)} images)"
-            )
-
-
-def check_protocol(model, protocol):
-    """Raises `ConfigError` if the model does not support the protocol."""
-    if protocol not in model.protocols:
-        raise ConfigError(
-            f"Model {model.config.name!r} supports only --protocol "
-            f"{' or '.join(model.protocols)}. Received: {protocol!r}"
-        )
-
-
 @dataclasses.dataclass(frozen=True)
 class RunResult:
     """What a finished run returns: folder, protocol, history and summary."""
@@ -125,7 +107,15 @@ class RunResult:
     reused: bool = False
 
 
-def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
+def run_experiment(
+    experiment,
+    out_dir,
+    quiet=False,
+    fmt="csv",
+    stream=None,
+    save_model=None,
+    from_model=None,
+):
     """Runs one lifelong experiment and writes its results under `out_dir`.
 
     Results are rewritten after every task, so an interrupted run keeps every
@@ -141,6 +131,12 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
         quiet: no progress display if true.
         fmt: history file format, "csv" or "parquet".
         stream: where progress goes (standard error by default).
+        save_model: write the trained `LifelongLearner` to this file at the
+            end, or None.
+        from_model: a saved learner to continue: it learned the first tasks
+            of this experiment's task set (same configuration but
+            `data.num_tasks`), and learns the rest; the run then equals one
+            that learned every task without stopping.
 
     Returns:
         A `RunResult`.
@@ -149,42 +145,114 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
         ConfigError, DataError: on bad configuration or data.
         CheckpointError: if the run's checkpoint is corrupt or was written by
             another configuration.
+        LearnerError: if `from_model` cannot be continued with this
+            experiment, or `save_model` cannot be written.
         TrainingError: if the loss diverges.
     """
     validate(experiment)
-    train = experiment.train
-    protocol = get_protocol(train.protocol)
+    protocol = get_protocol(experiment.train.protocol)
     run_dir = Path(out_dir) / run_id(experiment)
     checkpoint = RunCheckpoint(
-        run_dir / CHECKPOINT_DIR, config_hash(experiment), train.checkpoint_every
+        run_dir / CHECKPOINT_DIR,
+        config_hash(experiment),
+        experiment.train.checkpoint_every,
     )
     if finished_run(run_dir, experiment):  # the same command again: reuse it
-        checkpoint.remove()  # left if the run was killed as it finished
-        history = read_history(run_dir)
-        summary = protocol.summarize(history)
-        return RunResult(run_dir, train.protocol, history, summary, reused=True)
-    tasks, model = prepare(experiment)
-    progress = Progress(len(tasks), protocol.epochs(train, len(tasks)), quiet, stream)
+        return _reuse(run_dir, experiment, checkpoint, save_model)
+    loaded = None if from_model is None else load_continuation(from_model, experiment)
+    num_tasks = experiment.data.num_tasks
+    epochs = protocol.epochs(experiment.train, num_tasks)
+    progress = Progress(num_tasks, epochs, quiet, stream)
+    tasks, learner = _learner(experiment, loaded)  # data errors: nothing written
     resume = open_checkpoint(checkpoint, run_dir, progress)
-    write = functools.partial(write_results, run_dir, experiment, model, fmt)
-    write(resume.rows, "running")
+    if loaded is not None and resume.rng is not None:  # the checkpoint holds more
+        tasks, learner = _learner(experiment, None)
+    learner.progress, learner.checkpoint = progress, checkpoint
+    write = functools.partial(write_results, run_dir, experiment, learner.model, fmt)
+    write(resume.rows or learner.rows, "running")
     try:
-        rows = protocol.train(
-            model,
-            tasks,
-            train,
-            experiment.seed,
-            progress,
-            lambda rows: write(rows, "running"),
-            checkpoint,
-        )
+        rows = learner.fit(tasks, lambda rows: write(rows, "running"))
     except TrainingError as error:
         write(error.rows, "failed", error=str(error))
         raise
+    if save_model is not None:
+        learner.save(save_model)
+        progress.message(f"learner saved to {save_model}")
     history = write(rows, "finished")
     checkpoint.remove()
     progress.message(f"results written to {run_dir}")
-    return RunResult(run_dir, train.protocol, history, protocol.summarize(history))
+    summary = protocol.summarize(history)
+    return RunResult(run_dir, experiment.train.protocol, history, summary)
+
+
+def _reuse(run_dir, experiment, checkpoint, save_model):
+    """The `RunResult` of a run finished before (nothing is trained)."""
+    if save_model is not None:
+        raise LearnerError(
+            f"--save-model: the run in {run_dir} finished before and kept no "
+            "weights; use another --out (or delete that folder) to train it again"
+        )
+    checkpoint.remove()  # left if the run was killed as it finished
+    history = read_history(run_dir)
+    summary = get_protocol(experiment.train.protocol).summarize(history)
+    return RunResult(run_dir, experiment.train.protocol, history, summary, True)
+
+
+def _learner(experiment, loaded):
+    """The run's tasks, and the `loaded` learner or else a fresh one."""
+    if loaded is None:
+        tasks, model = prepare(experiment)
+        return tasks, LifelongLearner(experiment, model)
+    return build_tasks(experiment.data, experiment.seed), loaded
+
+
+def load_continuation(path, experiment):
+    """The saved learner at `path`, checked to continue `experiment`.
+
+    Raises:
+        LearnerError: see `check_continuation`, or an unreadable file.
+    """
+    learner = LifelongLearner.load(path)
+    check_continuation(learner, experiment, path)
+    return learner
+
+
+def check_continuation(learner, experiment, path):
+    """Raises `LearnerError` unless `experiment` continues the saved learner:
+    the same configuration but for more tasks (`data.num_tasks`) and the
+    data folder, in the lifelong protocol."""
+    learned = learner.num_tasks
+    if experiment.data.num_tasks <= learned:
+        raise LearnerError(
+            f"{path}: the learner learned {learned} tasks already; ask for more "
+            f"(--num-tasks N with N > {learned})"
+        )
+    ignored = {"data.num_tasks", "data.data_dir", *RUN_CONTROL_KEYS}
+    mine, theirs = _flat(learner.experiment.to_dict()), _flat(experiment.to_dict())
+    different = sorted(
+        k
+        for k in mine.keys() | theirs.keys()
+        if k not in ignored and mine.get(k) != theirs.get(k)
+    )
+    if different:
+        key = different[0]
+        raise LearnerError(
+            f"{path}: the learner was trained with {key}={mine.get(key)!r}, this "
+            f"run asks for {theirs.get(key)!r}; continuing needs the same "
+            f"configuration ({len(different)} field(s) differ: "
+            f"{', '.join(different[:5])})"
+        )
+
+
+def _flat(config, prefix=""):
+    """`{"section.field": value}` of a nested configuration dict."""
+    flat = {}
+    for name, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
 
 
 def write_results(run_dir, experiment, model, fmt, rows, status, **extra):
@@ -209,9 +277,10 @@ def prepare(experiment):
         tf.config.experimental.enable_op_determinism()  # process-wide
     keras.utils.set_random_seed(experiment.seed)
     tasks = build_tasks(experiment.data, experiment.seed)
-    check_batch_size(experiment.train, tasks)
     model = build_model(experiment.model, tasks[0].x_train.shape[1:])
     check_protocol(model, experiment.train.protocol)
+    for task in tasks:
+        check_task_fits(model, experiment.train, task)
     return tasks, model
 
 

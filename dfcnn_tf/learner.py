@@ -73,6 +73,7 @@ class LifelongLearner:
         self.checkpoint = checkpoint
         self.evaluator = None if model is None else self._evaluator()
         self._run = None
+        self._loaded = None  # the `Resume` state of a loaded learner's run
         self._failed = None  # why learning stopped half-way, if it did
 
     @classmethod
@@ -105,7 +106,9 @@ class LifelongLearner:
     @property
     def rows(self):
         """The history rows recorded so far (see `dfcnn_tf.results`)."""
-        return self._run.rows if self._run is not None else []
+        if self._run is not None:
+            return self._run.rows
+        return self._loaded.rows if self._loaded is not None else []
 
     @property
     def history(self):
@@ -304,7 +307,7 @@ class LifelongLearner:
         if self._failed:
             raise LearnerError(f"{path}: not saved: {self._failed}")
         variables = model_variables(self.model)
-        state = self._run.state() if self._run is not None else Resume()
+        state = self._run.state() if self._run is not None else self._loaded
         record = {
             "library": "dfcnn_tf",
             "versions": versions(),
@@ -357,9 +360,8 @@ class LifelongLearner:
             raise LearnerError(f"{path}: {error}") from None
         set_global_rng_state(record["global_rng"])
         self.tasks = tasks
-        if self.experiment.train.protocol == "lifelong":
-            self._new_run().restore(resume)
-        else:
+        self._loaded = resume
+        if self.experiment.train.protocol == "mtl":
             self._run = _Finished(resume.rows)
 
     # --------------------------------------------------------- helpers
@@ -377,14 +379,12 @@ class LifelongLearner:
         return Evaluator(self.model, self.experiment.train.eval_batch_size)
 
     def _new_run(self):
+        train, seed = self.experiment.train, self.experiment.seed
         self._run = LifelongRun(
-            self.model,
-            self.experiment.train,
-            self.experiment.seed,
-            self.progress,
-            self.checkpoint,
-            self.evaluator,
+            self.model, train, seed, self.progress, self.checkpoint, self.evaluator
         )
+        if self._loaded is not None:
+            self._run.restore(self._loaded)
         return self._run
 
     def _lifelong_run(self, task):

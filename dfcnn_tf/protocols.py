@@ -10,19 +10,15 @@ from collections.abc import Callable
 
 from dfcnn_tf import metrics, mtl_metrics
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.training import train_lifelong
-from dfcnn_tf.training.multitask import train_multitask
 
 
 @dataclasses.dataclass(frozen=True)
 class Protocol:
-    """How a protocol trains and which tables summarise its history.
+    """How long a protocol runs and which tables summarise its history.
+
+    Training itself goes through `LifelongLearner.fit`.
 
     Attributes:
-        train: `train(model, tasks, train_config, seed, progress, save,
-            checkpoint=None)` runs the protocol, calling `save(rows)` whenever
-            results should be written, resuming from and writing to the
-            `RunCheckpoint` if given, and returns the history rows.
         epochs: `epochs(train_config, num_tasks)`, the epoch count that the
             progress display counts to.
         summarize: history -> pd.Series of the run's headline metrics.
@@ -30,36 +26,20 @@ class Protocol:
         tables: history -> `{file stem: DataFrame}` of further tables.
     """
 
-    train: Callable
     epochs: Callable
     summarize: Callable
     per_task: Callable
     tables: Callable
 
 
-def _train_lifelong(model, tasks, train, seed, progress, save, checkpoint=None):
-    def on_task_end(task_id, rows):
-        save(rows)
-
-    return train_lifelong(model, tasks, train, seed, progress, on_task_end, checkpoint)
-
-
-def _train_mtl(model, tasks, train, seed, progress, save, checkpoint=None):
-    return train_multitask(
-        model, tasks, train, seed, progress, on_save=save, checkpoint=checkpoint
-    )
-
-
 PROTOCOLS = {
     "lifelong": Protocol(
-        train=_train_lifelong,
         epochs=lambda train, num_tasks: train.epochs_per_task,
         summarize=metrics.summarize,
         per_task=metrics.per_task_table,
         tables=lambda history: {"accuracy_matrix": metrics.accuracy_matrix(history)},
     ),
     "mtl": Protocol(
-        train=_train_mtl,
         epochs=lambda train, num_tasks: train.epochs_per_task * num_tasks,
         summarize=mtl_metrics.summarize,
         per_task=mtl_metrics.error_rates,

@@ -18,7 +18,8 @@ import keras_tuner
 import numpy as np
 
 from dfcnn_tf.config import validate
-from dfcnn_tf.experiment import build_tasks, check_batch_size, check_protocol
+from dfcnn_tf.experiment import build_tasks
+from dfcnn_tf.learner import LifelongLearner
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import history_frame
@@ -106,16 +107,11 @@ class LifelongHyperModel(keras_tuner.HyperModel):
         experiment = self.experiment(hp)
         train = experiment.train
         tasks = self.tasks(experiment)
-        check_batch_size(train, tasks)
-        check_protocol(model, train.protocol)
-        protocol = get_protocol(train.protocol)
-        progress = Progress(
-            len(tasks), protocol.epochs(train, len(tasks)), quiet=self.quiet
-        )
+        epochs = get_protocol(train.protocol).epochs(train, len(tasks))
+        progress = Progress(len(tasks), epochs, quiet=self.quiet)
+        learner = LifelongLearner(experiment, model, progress)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty test split
-            rows = protocol.train(
-                model, tasks, train, experiment.seed, progress, lambda rows: None
-            )
+            rows = learner.fit(tasks)
         history = history_frame(rows, experiment)
         result = trial_metrics(history, train.protocol, model.count_params())
         if trial_dir is not None:

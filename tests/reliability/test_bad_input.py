@@ -17,10 +17,11 @@ import pytest
 
 from dfcnn_tf.data import DATA_DIR_ENV
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.experiment import check_batch_size
+from dfcnn_tf.learner import check_task_fits
 from dfcnn_tf.lifelong import main
+from dfcnn_tf.registry import build_model
 
-from .tiny import tiny_experiment, tiny_tasks
+from .tiny import INPUT_SHAPE, tiny_experiment, tiny_tasks
 
 SMOKE = ["--preset", "cifar100_10_smoke", "--quiet"]
 
@@ -98,10 +99,11 @@ def test_deconvolution_stride_not_matching_the_kernel(capsys, tmp_path):
 
 def test_batch_larger_than_a_binary_task_training_set():
     experiment = tiny_experiment()
+    model = build_model(experiment.model, INPUT_SHAPE)
     train = dataclasses.replace(experiment.train, batch_size=21)
     with pytest.raises(ConfigError, match=r"batch_size=21 is larger than task 1's"):
-        check_batch_size(train, tiny_tasks(n_train=20))
-    check_batch_size(dataclasses.replace(train, batch_size=20), tiny_tasks())
+        check_task_fits(model, train, tiny_tasks(n_train=20)[0])
+    check_task_fits(model, dataclasses.replace(train, batch_size=20), tiny_tasks()[0])
 
 
 # --- data -------------------------------------------------------------------------

@@ -1,16 +1,14 @@
 """The tuner never sees test data: the objective reads validation rows only,
 and the training loop gets tasks whose test split is empty."""
 
-import dataclasses
-
 import keras_tuner
 import numpy as np
 import pandas as pd
 import pytest
 
 from dfcnn_tf.data.tasks import Task
+from dfcnn_tf.learner import LifelongLearner
 from dfcnn_tf.presets import get_preset
-from dfcnn_tf.protocols import get_protocol
 from tuning import hypermodel as hypermodel_module
 from tuning.hypermodel import LifelongHyperModel
 from tuning.objective import OBJECTIVE, valid_accuracy, without_test
@@ -95,14 +93,14 @@ def test_without_test_empties_only_the_test_split():
 def test_fit_hides_test_data_and_scores_on_validation(monkeypatch, tmp_path, poison):
     seen = []
 
-    def fake_train(model, tasks, train, seed, progress, save):
-        seen.extend(tasks)
-        for task in tasks:
-            model.add_task(task.num_classes)
-        return _rows(poison)
+    class FakeLearner(LifelongLearner):
+        def fit(self, tasks, on_task_end=None):
+            seen.extend(tasks)
+            for task in tasks:
+                self.model.add_task(task.num_classes)
+            return _rows(poison)
 
-    protocol = dataclasses.replace(get_protocol("lifelong"), train=fake_train)
-    monkeypatch.setattr(hypermodel_module, "get_protocol", lambda name: protocol)
+    monkeypatch.setattr(hypermodel_module, "LifelongLearner", FakeLearner)
     rng = np.random.default_rng(0)
     experiment = get_preset("cifar100_10_smoke").experiment("dfcnn")
     hypermodel = LifelongHyperModel(
