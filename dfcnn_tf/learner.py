@@ -413,6 +413,7 @@ class LifelongLearner:
                 )
             for task in tasks[: self.num_tasks]:
                 self.attach(task)
+            self._lifelong_run(tasks[0])
             return self.num_tasks, 0
         run = self._lifelong_run(tasks[0])
         resume = run.resume(tasks)

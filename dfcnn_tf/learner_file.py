@@ -59,12 +59,19 @@ def write_learner(path, record, variables):
             _write_archive(file, record, variables)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 ignores it
         os.replace(temporary, path)
     except OSError as error:
         raise LearnerError(f"{path}: writing failed ({error.strerror})") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_archive(file, record, variables):
@@ -86,30 +93,55 @@ def read_learner(path):
         LearnerError: if the file is missing, not a learner file, of another
             format version, or damaged.
     """
-    path = Path(path)
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise LearnerError(f"{path}: {what}; expected a saved learner file")
+    path = _existing(path)
     try:
         with zipfile.ZipFile(path) as archive:
             record = _read_record(path, archive)
             values = _read_values(path, archive, record)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        if isinstance(error, LearnerError):
-            raise
-        raise LearnerError(
-            f"{path}: not a readable learner file ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else ''})"
-        ) from None
+        raise _unreadable(path, error) from None
     return record, values.__getitem__
+
+
+def read_record(path):
+    """The record of a learner file alone (no variable is read).
+
+    Raises:
+        LearnerError: as `read_learner`.
+    """
+    path = _existing(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _read_record(path, archive)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise _unreadable(path, error) from None
+
+
+def _existing(path):
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise LearnerError(f"{path}: {what}; expected a saved learner file")
+    return path
+
+
+def _unreadable(path, error):
+    if isinstance(error, LearnerError):
+        return error
+    first = str(error).splitlines()[0] if str(error) else ""
+    return LearnerError(
+        f"{path}: not a readable learner file ({type(error).__name__}: {first})"
+    )
 
 
 def _read_record(path, archive):
     if RECORD not in archive.namelist():
         raise LearnerError(f"{path}: not a learner file (no {RECORD} inside)")
     record = json.loads(archive.read(RECORD))
-    if not isinstance(record, dict) or "format" not in record:
-        raise LearnerError(f"{path}: not a learner file ({RECORD} has no format)")
+    if not isinstance(record, dict) or record.get("library") != "dfcnn_tf":
+        raise LearnerError(
+            f"{path}: not a dfcnn_tf learner file ({RECORD} is not ours)"
+        )
     if record["format"] != FORMAT:
         raise LearnerError(
             f"{path}: written in learner format {record['format']!r}; this "
@@ -121,7 +153,10 @@ def _read_record(path, archive):
 
 def _read_values(path, archive, record):
     values = {}
-    for key in record["manifest"]:
+    manifest = record.get("manifest")
+    if not isinstance(manifest, dict):
+        raise LearnerError(f"{path}: damaged: no variable manifest")
+    for key in manifest:
         name = f"{VARIABLES}{key}.npy"
         try:
             with archive.open(name) as entry:

@@ -7,12 +7,20 @@ Example (a few minutes on 2 CPU cores, real CIFAR-100):
 
 import argparse
 import dataclasses
+import os
 import sys
+from pathlib import Path
 
 import pandas as pd
 
 from dfcnn_tf.config_file import read_experiment
-from dfcnn_tf.errors import CheckpointError, ConfigError, DataError, TrainingError
+from dfcnn_tf.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    LearnerError,
+    TrainingError,
+)
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset
 from dfcnn_tf.protocols import get_protocol
@@ -98,6 +106,31 @@ def _add_schedule_and_output_options(add):
         "(repeatable; an unknown key lists the valid ones)",
     )
     add("--quiet", action="store_true", help="no per-task/epoch progress display")
+    _add_learner_options(add)
+
+
+def _add_learner_options(add):
+    """Options that keep a trained learner or continue a saved one."""
+    add(
+        "--save-model",
+        metavar="PATH",
+        help="keep the trained learner in this file at the end of the run (with "
+        "several models or seeds: a folder, one <run id>.learner file each); "
+        "python -m dfcnn_tf.predict uses it, --from-model continues it",
+    )
+    add(
+        "--from-model",
+        metavar="PATH",
+        help="continue a saved learner with the next tasks of its task set: its "
+        "configuration and seed are the run's (--set, --data-dir, --out still "
+        "apply); the run equals one that learned every task without stopping",
+    )
+    add(
+        "--num-tasks",
+        type=int,
+        help="number of tasks of the task set to learn (data.num_tasks); with "
+        "--from-model the default is one more than the learner learned",
+    )
 
 
 def parse_seeds(text):
@@ -119,27 +152,58 @@ def resolve(args):
 
     Everything is resolved and validated before anything runs.
     """
+    if args.from_model is not None:
+        return [continuation(args)]
     models = [None]
     if args.model is not None:
         models = [name.strip() for name in args.model.split(",") if name.strip()]
     seeds = args.seeds if args.seeds is not None else [args.seed]
-    return [resolve_one(args, m, seed) for m in models for seed in seeds]
+    return [
+        resolve_one(args, base_experiment(args, m, seed))
+        for m in models
+        for seed in seeds
+    ]
 
 
-def resolve_one(args, model, seed):
-    """The `Experiment` of one model and seed (shortcut options, then --set).
-
-    `model` or `seed` None means the default (or the --config file's).
-    """
-    experiment = base_experiment(args, model, seed)
+def resolve_one(args, experiment):
+    """`experiment` with the shortcut options, then --set, applied."""
     shortcuts = {
         "train.protocol": args.protocol,
         "train.epochs_per_task": args.epochs_per_task,
         "train.eval_every": args.eval_every,
         "data.data_dir": args.data_dir,
+        "data.num_tasks": args.num_tasks,
     }
     assignments = [f"{k}={v!r}" for k, v in shortcuts.items() if v is not None]
     return apply_overrides(experiment, assignments + args.set)
+
+
+def continuation(args):
+    """The `Experiment` that continues the learner saved in `--from-model`.
+
+    Raises:
+        ConfigError: if options that choose another experiment are given.
+        LearnerError: if the file is not a readable learner.
+    """
+    from dfcnn_tf.config_file import experiment_from_dict
+    from dfcnn_tf.learner_file import read_record
+
+    chosen = {"--preset": args.preset, "--config": args.config, "--model": args.model}
+    chosen |= {"--seed": args.seed, "--seeds": args.seeds}
+    given = [name for name, value in chosen.items() if value is not None]
+    if given:
+        raise ConfigError(
+            f"--from-model continues the saved learner's own experiment; drop "
+            f"{', '.join(given)}"
+        )
+    record = read_record(args.from_model)
+    experiment = experiment_from_dict(record["experiment"], args.from_model)
+    learned = len(record.get("tasks", []))
+    if args.num_tasks is None:
+        experiment = dataclasses.replace(
+            experiment, data=dataclasses.replace(experiment.data, num_tasks=learned + 1)
+        )
+    return resolve_one(args, experiment)
 
 
 def base_experiment(args, model, seed):
@@ -170,6 +234,37 @@ def base_experiment(args, model, seed):
     return experiment
 
 
+def model_destinations(path, experiments, run_id):
+    """Where each run keeps its learner (`--save-model`), checked before
+    anything is trained: one file, or one file per run in a folder.
+
+    Raises:
+        LearnerError: if the folder that would hold the file(s) is missing
+            or not writable, or the path is a folder where a file is meant.
+    """
+    if path is None:
+        return [None] * len(experiments)
+    path = Path(path)
+    if len(experiments) == 1 and not path.is_dir():
+        _check_writable(path.parent if str(path.parent) else Path("."), path)
+        return [path]
+    if path.exists() and not path.is_dir():
+        raise LearnerError(
+            f"--save-model {path}: with {len(experiments)} runs it must name a "
+            "folder (one <run id>.learner file each), not a file"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    _check_writable(path, path)
+    return [path / f"{run_id(e)}.learner" for e in experiments]
+
+
+def _check_writable(folder, path):
+    if not folder.is_dir():
+        raise LearnerError(f"--save-model {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise LearnerError(f"--save-model {path}: folder {folder} is not writable")
+
+
 def print_summary(result, stream=None):
     """Prints the per-task table and the run's summary metrics."""
     stream = stream or sys.stdout
@@ -187,16 +282,25 @@ def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
     from dfcnn_tf.experiment import run_experiment  # heavy: TensorFlow
+    from dfcnn_tf.results import run_id
 
     try:
         experiments = resolve(args)
+        destinations = model_destinations(args.save_model, experiments, run_id)
         results = []
-        for experiment in experiments:
+        for experiment, destination in zip(experiments, destinations, strict=True):
             results.append(
-                run_experiment(experiment, args.out, args.quiet, args.format)
+                run_experiment(
+                    experiment,
+                    args.out,
+                    args.quiet,
+                    args.format,
+                    save_model=destination,
+                    from_model=args.from_model,
+                )
             )
             print_summary(results[-1])
-    except (ConfigError, DataError, CheckpointError) as error:
+    except (ConfigError, DataError, CheckpointError, LearnerError) as error:
         print_error(error)
         return 2
     except TrainingError as error:
