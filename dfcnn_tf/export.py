@@ -15,7 +15,8 @@ installed:
       -> Softmax                      class probabilities
 
 ProgNN is exported as its functional graph: the task's column and every
-earlier column it reads through its lateral adapters. DEN is not supported.
+earlier column it reads through its lateral adapters. DEN is exported with
+the units the task uses (its timestamped blocks, resolved once).
 """
 
 import collections
@@ -36,13 +37,6 @@ from dfcnn_tf.models.prognn import ProgressiveNetwork
 from dfcnn_tf.models.stl import SingleTaskCNN
 
 KERAS_SUFFIX = ".keras"
-_UNSUPPORTED = {
-    DynamicallyExpandableNetwork: (
-        "a DEN task's network is assembled when it runs from timestamped blocks "
-        "of units, masked and gathered per task (den_layer.ExpandableLayer), not "
-        "from Keras layers whose weights could be copied"
-    ),
-}
 
 
 def export_task_model(model, task_id, normalization=None, name=None):
@@ -50,7 +44,7 @@ def export_task_model(model, task_id, normalization=None, name=None):
 
     Args:
         model: a trained `LifelongModel` (dfcnn and its variants, tf, stl,
-            stl_large, hps, prognn).
+            stl_large, hps, prognn, den).
         task_id: the task to export.
         normalization: the task's `Normalization`; the exported model then
             takes raw images (e.g. 0-255). `None`: it takes the model's inputs
@@ -194,11 +188,6 @@ def _snake_case(class_name):
 def _task_graph(model):
     """The function building `model`'s exported graph (see `_GRAPHS`)."""
     for cls in type(model).__mro__:
-        if cls in _UNSUPPORTED:
-            raise ValueError(
-                f"Export is not supported for {model.config.name!r}: "
-                f"{_UNSUPPORTED[cls]}."
-            )
         if cls in _GRAPHS:
             return _GRAPHS[cls]
     raise ValueError(
@@ -313,9 +302,54 @@ def _lateral_conv(layer, inputs, laterals, namer):
     return keras.layers.ReLU(name=namer("re_lu"))(summed)
 
 
+def _den_graph(model, task_id, inputs, namer):
+    """DEN: every expandable layer restricted to the units task `task_id` uses.
+
+    The kernels are the ones `DynamicallyExpandableNetwork.call` computes
+    (`ExpandableLayer.live_kernel`: the task's blocks, split copies applied,
+    dead units left out), taken once.
+    """
+    hidden, index = inputs, None
+    for i, layer in enumerate(model.layers):
+        kernel, bias, index = layer.live_kernel(task_id, index)
+        if i >= model.num_conv:
+            hidden = _baked_dense(kernel, bias, "relu", hidden, namer)
+            continue
+        hidden = _baked_conv(kernel, bias, "relu", hidden, namer)
+        pool = model.config.conv[i].pool
+        if pool > 1:
+            max_pool = keras.layers.MaxPooling2D(
+                pool, padding="same", name=namer("max_pooling2d")
+            )
+            hidden = max_pool(hidden)
+    kernel, bias = model.heads[task_id]
+    if index is not None:  # the head reads the last layer's live units only
+        kernel = keras.ops.take(kernel, index, axis=-2)
+    return _baked_dense(kernel, bias, None, hidden, namer)
+
+
+def _baked_dense(kernel, bias, activation, inputs, namer):
+    """A `Dense` with a fixed `kernel ([h, w,] c, units)` on `inputs`.
+
+    A map `(batch, h, w, c)` is flattened first; `Flatten` orders it as
+    `(h, w, c)`, the order of the kernel's leading axes.
+    """
+    kernel = keras.ops.convert_to_numpy(kernel)
+    if len(inputs.shape) > 2:
+        inputs = keras.layers.Flatten(name=namer("flatten"))(inputs)
+    dense = keras.layers.Dense(
+        kernel.shape[-1], activation=activation, name=namer("dense")
+    )
+    outputs = dense(inputs)
+    units = kernel.shape[-1]
+    dense.set_weights([kernel.reshape(-1, units), keras.ops.convert_to_numpy(bias)])
+    return outputs
+
+
 _GRAPHS = {  # model class -> builder(model, task_id, inputs, namer) -> logits
     GeneratedKernelModel: _generated_graph,
     SingleTaskCNN: _stl_graph,
     HardParameterSharing: _hps_graph,
     ProgressiveNetwork: _prognn_graph,
+    DynamicallyExpandableNetwork: _den_graph,
 }

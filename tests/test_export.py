@@ -31,6 +31,7 @@ EXPORTABLE = [
     "stl_large",
     "hps",
     "prognn",
+    "den",
 ]
 NORM = Normalization(mean=(0.5, 0.45, 0.4), std=(0.25, 0.2, 0.3), scale=255.0)
 TOLERANCE = 1e-5
@@ -48,6 +49,17 @@ def small_model(name, classes=(5, 3), seed=0):
     return model
 
 
+def grow_den(model):
+    """Gives DEN task 1 expansion units and a split copy in every layer."""
+    rng = np.random.default_rng(1)
+    for layer in model.layers:
+        layer.expand(1)
+        base = layer.blocks[0]
+        base.kernel.assign(base.kernel + rng.normal(0, 0.1, base.kernel.shape))
+        layer.split(1, np.arange(layer.units(0)) == 0)  # unit 0 drifted: copied
+    return model
+
+
 def raw_images(n=4, seed=0):
     """Raw pixels 0-255 as float32, the exported model's inputs."""
     rng = np.random.default_rng(seed)
@@ -60,7 +72,8 @@ def reference_logits(model, task_id, raw):
 
 @pytest.fixture(scope="module", params=EXPORTABLE)
 def model(request):
-    return small_model(request.param)
+    model = small_model(request.param)
+    return grow_den(model) if request.param == "den" else model
 
 
 @pytest.mark.parametrize("task_id", [1, 0])
@@ -103,11 +116,24 @@ def test_cifar100_dfcnn_task_has_the_size_of_a_single_task_cnn():
     assert exported.count_params() == 328_426
 
 
-def test_den_is_not_supported():
-    model = build_model(PRESET.models["den"], SHAPE)
-    model.add_task(3)
-    with pytest.raises(ValueError, match="Export is not supported for 'den': a DEN"):
-        export_task_model(model, 0)
+def test_den_task_counts_only_its_live_units():
+    model = grow_den(small_model("den"))
+    exported = export_task_model(model, 1)
+    kernels = [w for w in exported.weights if w.name == "kernel"]
+    first, last = kernels[0].shape, kernels[-1].shape
+    expansion = model.config.den.expansion_units
+    assert first == (3, 3, 3, model.layers[0].units(1))  # base + expansion
+    assert first[-1] == model.layers[0].units(0) + expansion
+    assert last == (model.layers[-1].units(1), 3)
+
+
+def test_unknown_model_class_is_not_supported():
+    class Unknown:
+        config = PRESET.models["stl"]
+        num_tasks = 1
+
+    with pytest.raises(ValueError, match="Export is not supported for Unknown"):
+        export_task_model(Unknown(), 0)
 
 
 def test_bad_task_id_and_channels_raise():
