@@ -127,7 +127,8 @@ def _write_saved_model(exported, path):
     """`exported.export` to a temporary folder beside `path`, renamed.
 
     A folder cannot be renamed over a non-empty one, so an existing `path`
-    is first renamed into the temporary folder and deleted with it.
+    is first renamed into the temporary folder and deleted with it; between
+    those two renames (not during the export) `path` is briefly absent.
     """
     temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -182,7 +183,7 @@ class _Namer:
 
 
 def _snake_case(class_name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", class_name).lower()
 
 
 def _task_graph(model):

@@ -13,6 +13,9 @@ ablations of appendix A, so the three are one layer with a `variant` argument:
 - `dfcnn`: `W[h, w, i, o] = sum_k D[0, h, w, k] U[k, i, o]`
 - `direct`: `D` has `c_in * c_out` channels and is reshaped to `W`
 - `tc2`: `W[h, w, i, o] = sum_{d, c} D[d, h, w, c] U1[d, i] U2[c, o]`
+
+Layers holding one knowledge base serialize it with a shared id, so a saved
+model restores one base and one variable (`dfcnn_tf.layers.sharing`).
 """
 
 import typing
