@@ -204,3 +204,17 @@ def test_saved_model_serves_the_same_probabilities(tmp_path):
     np.testing.assert_allclose(served.numpy(), expected, rtol=0, atol=TOLERANCE)
     assert not (path / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["serving"]
+
+
+@pytest.mark.slow
+def test_real_cifar100_pixels_give_the_lifelong_models_probabilities(cifar100_arrays):
+    raw = cifar100_arrays.x_train[:16]  # uint8, as a user would pass them
+    normalization = Normalization.fit(cifar100_arrays.x_train[:256])
+    model = build_model(PRESET.experiment("dfcnn").model, raw.shape[1:])
+    model.add_task(10)
+    logits = model.inference(0)(normalization.apply(raw))
+
+    exported = export_task_model(model, 0, normalization)
+    np.testing.assert_allclose(
+        exported(raw), tf.nn.softmax(logits), rtol=0, atol=TOLERANCE
+    )
