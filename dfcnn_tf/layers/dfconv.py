@@ -13,6 +13,9 @@ ablations of appendix A, so the three are one layer with a `variant` argument:
 - `dfcnn`: `W[h, w, i, o] = sum_k D[0, h, w, k] U[k, i, o]`
 - `direct`: `D` has `c_in * c_out` channels and is reshaped to `W`
 - `tc2`: `W[h, w, i, o] = sum_{d, c} D[d, h, w, c] U1[d, i] U2[c, o]`
+
+Layers holding one knowledge base serialize it with a shared id, so a saved
+model restores one base and one variable (`dfcnn_tf.layers.sharing`).
 """
 
 import typing
@@ -22,6 +25,11 @@ import tensorflow as tf
 
 from dfcnn_tf.layers.deconv import scatter_matrix, transposed_conv
 from dfcnn_tf.layers.knowledge_base import KnowledgeBase
+from dfcnn_tf.layers.sharing import (
+    deserialize_shared,
+    register_holder,
+    serialize_shared,
+)
 
 DEFAULT_BIAS = 0.2  # the released code initialises every bias to 0.2
 
@@ -152,6 +160,7 @@ class DFConv2D(keras.layers.Layer):
                 f"Received: knowledge_base={knowledge_base!r}"
             )
         self.knowledge_base = knowledge_base
+        register_holder(knowledge_base, self)
         self.filters = filters
         self.kernel_size = kernel_size
         self.transform_size = transform_size
@@ -278,7 +287,7 @@ class DFConv2D(keras.layers.Layer):
         config.update(
             filters=self.filters,
             kernel_size=self.kernel_size,
-            knowledge_base=keras.saving.serialize_keras_object(self.knowledge_base),
+            knowledge_base=serialize_shared(self.knowledge_base),
             transform_size=self.transform_size,
             transform_channels=self.transform_channels,
             variant=self.variant,
@@ -294,8 +303,17 @@ class DFConv2D(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
+        """The layer of `get_config()`; a shared base stays shared (`sharing`).
+
+        Raises:
+            ValueError: if the knowledge base is marked as shared and no
+                sharing scope is open (`dfcnn_tf.layers.sharing`).
+        """
         config = dict(config)
-        config["knowledge_base"] = keras.saving.deserialize_keras_object(
-            config["knowledge_base"]
+        config["knowledge_base"] = deserialize_shared(
+            config["knowledge_base"],
+            KnowledgeBase,
+            f"DFConv2D '{config.get('name')}'",
+            "knowledge_base",
         )
         return cls(**config)

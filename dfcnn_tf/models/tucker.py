@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from dfcnn_tf.errors import ConfigError
+from dfcnn_tf.layers import sharing
 from dfcnn_tf.models.blocks import build_sequential
 from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import DEFAULT_BIAS, DENSE_STDDEV, task_head
@@ -168,6 +169,7 @@ class TuckerConv2D(keras.layers.Layer):
                 f"Received: factors={factors!r}"
             )
         self.factors = factors
+        sharing.register_holder(factors, self)
         self.activation = keras.activations.get(activation)
         self.task_factor_initializer = keras.initializers.get(task_factor_initializer)
         self.bias_initializer = keras.initializers.get(
@@ -221,7 +223,7 @@ class TuckerConv2D(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            factors=keras.saving.serialize_keras_object(self.factors),
+            factors=sharing.serialize_shared(self.factors),
             activation=keras.activations.serialize(self.activation),
             task_factor_initializer=keras.initializers.serialize(
                 self.task_factor_initializer
@@ -233,7 +235,10 @@ class TuckerConv2D(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["factors"] = keras.saving.deserialize_keras_object(config["factors"])
+        name = f"TuckerConv2D '{config.get('name')}'"
+        config["factors"] = sharing.deserialize_shared(
+            config["factors"], TuckerFactors, name, "factors"
+        )
         return cls(**config)
 
 
