@@ -25,9 +25,9 @@ def test_split_sizes(monkeypatch):
     sizes = []
     add_task = evaluation.Evaluator.add_task
 
-    def spy(self, task):
+    def spy(self, task, task_id=None):
         sizes.append(len(task.y_test))
-        return add_task(self, task)
+        return add_task(self, task, task_id)
 
     monkeypatch.setattr(evaluation.Evaluator, "add_task", spy)
     return sizes
