@@ -1,4 +1,4 @@
-"""One task of a trained lifelong model as a plain Keras model (issue 13, item 4).
+"""One task of a trained lifelong model as a plain Keras model.
 
 After lifelong training, a task's network is fixed: its conv kernels can be
 generated once (paper Eq. 1-2 for the DF-CNN, the Tucker product for TF)
@@ -94,10 +94,11 @@ def save_task_model(model, task_id, path, normalization=None):
         normalization: the task's `Normalization` (see `export_task_model`).
 
     Returns:
-        `path`, as a `pathlib.Path`.
+        The exported `keras.Model`.
 
     Raises:
         ValueError: as `export_task_model`.
+        OSError: if the file or folder cannot be written.
     """
     exported = export_task_model(model, task_id, normalization)
     path = Path(path)
@@ -106,7 +107,7 @@ def save_task_model(model, task_id, path, normalization=None):
         _write_keras_file(exported, path)
     else:
         _write_saved_model(exported, path)
-    return path
+    return exported
 
 
 def _write_keras_file(exported, path):

@@ -284,14 +284,20 @@ class LifelongLearner:
 
         Returns:
             The `keras.Model`.
+
+        Raises:
+            LearnerError: for an unknown task, or a path that cannot be written.
         """
         from dfcnn_tf.export import export_task_model, save_task_model
 
         task_id = self.task_id(task)
         normalization = self.tasks[task_id].normalization
-        if path is not None:
+        if path is None:
+            return export_task_model(self.model, task_id, normalization)
+        try:
             return save_task_model(self.model, task_id, path, normalization)
-        return export_task_model(self.model, task_id, normalization)
+        except OSError as error:
+            raise LearnerError(f"{path}: cannot write ({error.strerror})") from None
 
     # ---------------------------------------------------------- saving
 
@@ -308,6 +314,7 @@ class LifelongLearner:
             raise LearnerError(f"{path}: not saved: {self._failed}")
         variables = model_variables(self.model)
         state = self._run.state() if self._run is not None else self._loaded
+        state = state or Resume()
         record = {
             "library": "dfcnn_tf",
             "versions": versions(),
