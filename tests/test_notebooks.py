@@ -22,6 +22,7 @@ NOTEBOOKS = (
     "01_dfcnn_layer.ipynb",
     "02_lifelong_cifar100.ipynb",
     "03_reading_results.ipynb",
+    "04_keep_learning.ipynb",
 )
 KERNEL_NAME = "python3"
 CELL_TIMEOUT_S = 600
