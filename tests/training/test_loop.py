@@ -146,3 +146,20 @@ def test_same_seed_same_history():
         rows = train_lifelong(model, [synthetic_task(0)], train_config(), seed=5)
         histories.append([(r["split"], r["accuracy"]) for r in rows])
     assert histories[0] == histories[1]
+
+
+def test_a_model_with_tasks_is_refused_not_retrained():
+    from dfcnn_tf.errors import ConfigError
+    from dfcnn_tf.registry import build_model
+
+    from ..reliability.tiny import INPUT_SHAPE, tiny_experiment
+    from ..reliability.tiny import tiny_tasks as make_tasks
+
+    experiment = tiny_experiment()
+    model = build_model(experiment.model, INPUT_SHAPE)
+    model.add_task(3)
+    before = [v.numpy() for v in model.task_variables(0)]
+    with pytest.raises(ConfigError, match="has 1.*LifelongLearner.learn"):
+        train_lifelong(model, make_tasks(2), experiment.train)
+    for old, now in zip(before, model.task_variables(0), strict=True):
+        np.testing.assert_array_equal(old, now.numpy())
