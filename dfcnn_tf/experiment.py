@@ -8,6 +8,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
+from dfcnn_tf.atomic import remove_temporaries
 from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
 from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
 from dfcnn_tf.errors import ConfigError, LearnerError, TrainingError
@@ -19,7 +20,6 @@ from dfcnn_tf.results import (
     finished_run,
     history_frame,
     read_history,
-    remove_temporaries,
     run_id,
     write_run,
 )

@@ -19,15 +19,13 @@ disk, then renamed over it: a kill during `save` leaves the previous file
 the format version and that every listed variable is present.
 """
 
-import contextlib
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from dfcnn_tf.atomic import atomic_path
 from dfcnn_tf.errors import LearnerError
 
 FORMAT = 1
@@ -51,27 +49,10 @@ def write_learner(path, record, variables):
         raise LearnerError(f"{path}: folder {path.parent} does not exist")
     record = {"format": FORMAT, **record}
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}-")
-    except OSError as error:
-        raise LearnerError(f"{path}: cannot write there ({error.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
+        with atomic_path(path) as temporary, open(temporary, "wb") as file:
             _write_archive(file, record, variables)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 ignores it
-        os.replace(temporary, path)
     except OSError as error:
         raise LearnerError(f"{path}: writing failed ({error.strerror})") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_archive(file, record, variables):

@@ -13,24 +13,21 @@ every finished task and a half-written file is never read: readers open only
 the final names, and `remove_temporaries` clears what a killed run left.
 """
 
-import contextlib
 import hashlib
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from dfcnn_tf import __version__, metrics
+from dfcnn_tf.atomic import atomic_path
 from dfcnn_tf.config import RUN_CONTROL_KEYS
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
 
 HISTORY_FORMATS = ("csv", "parquet")
-TEMPORARY_PREFIX = ".tmp-"  # names of files being written (never read)
 
 
 def config_hash(experiment):
@@ -161,7 +158,7 @@ def read_history(run_dir):
 def _write_history(history, path, fmt):
     if fmt not in HISTORY_FORMATS:
         raise ValueError(f"fmt must be one of {HISTORY_FORMATS}. Received: {fmt!r}")
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         if fmt == "csv":
             history.to_csv(tmp, index=False)
         else:
@@ -173,32 +170,5 @@ def _write_json(path, data):
 
 
 def _atomic_write(path, text):
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
-
-
-def remove_temporaries(run_dir):
-    """Deletes the temporary files that a killed write left in `run_dir`."""
-    for path in Path(run_dir).glob(f"{TEMPORARY_PREFIX}*"):
-        if path.is_file():
-            path.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def _atomic_path(path):
-    """Yields a temporary path beside `path`; on success flushes it to disk and
-    renames it onto `path`, so `path` is always the old or the new file, whole.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix
-    )
-    os.close(fd)
-    try:
-        yield tmp
-        with open(tmp, "rb") as written:
-            os.fsync(written.fileno())
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    os.replace(tmp, path)

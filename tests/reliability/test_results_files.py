@@ -5,12 +5,12 @@ import json
 import pandas as pd
 import pytest
 
-from dfcnn_tf import results
+from dfcnn_tf import atomic, results
+from dfcnn_tf.atomic import remove_temporaries
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.results import (
     finished_run,
     read_history,
-    remove_temporaries,
     write_run,
 )
 
@@ -65,6 +65,6 @@ def test_a_finished_run_of_another_configuration_is_not_reused(tmp_path, experim
 
 def test_writes_are_flushed_before_the_rename(tmp_path, experiment, monkeypatch):
     flushed = []
-    monkeypatch.setattr(results.os, "fsync", lambda fd: flushed.append(fd))
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: flushed.append(fd))
     write_run(tmp_path, experiment, history(experiment), "running")
     assert len(flushed) == len(list(tmp_path.iterdir()))
