@@ -18,9 +18,11 @@ from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import (
     config_hash,
     finished_run,
+    history_format,
     history_frame,
     read_history,
     run_id,
+    write_history,
     write_run,
 )
 from dfcnn_tf.training import Progress
@@ -158,7 +160,7 @@ def run_experiment(
         experiment.train.checkpoint_every,
     )
     if finished_run(run_dir, experiment):  # the same command again: reuse it
-        return _reuse(run_dir, experiment, checkpoint, save_model)
+        return _reuse(run_dir, experiment, checkpoint, save_model, fmt)
     loaded = None if from_model is None else load_continuation(from_model, experiment)
     num_tasks = experiment.data.num_tasks
     epochs = protocol.epochs(experiment.train, num_tasks)
@@ -185,8 +187,9 @@ def run_experiment(
     return RunResult(run_dir, experiment.train.protocol, history, summary)
 
 
-def _reuse(run_dir, experiment, checkpoint, save_model):
-    """The `RunResult` of a run finished before (nothing is trained)."""
+def _reuse(run_dir, experiment, checkpoint, save_model, fmt):
+    """The `RunResult` of a run finished before (nothing is trained); its
+    history is rewritten in `fmt` if it was kept in the other format."""
     if save_model is not None:
         raise LearnerError(
             f"--save-model: the run in {run_dir} finished before and kept no "
@@ -194,6 +197,8 @@ def _reuse(run_dir, experiment, checkpoint, save_model):
         )
     checkpoint.remove()  # left if the run was killed as it finished
     history = read_history(run_dir)
+    if history_format(run_dir) != fmt:
+        write_history(run_dir, history, fmt)
     summary = get_protocol(experiment.train.protocol).summarize(history)
     return RunResult(run_dir, experiment.train.protocol, history, summary, True)
 

@@ -37,7 +37,12 @@ def config_hash(experiment):
     checkpoint interval, op determinism) are left out: they do not change
     what the run computes.
     """
-    config = experiment.to_dict()
+    return dict_hash(experiment.to_dict())
+
+
+def dict_hash(config):
+    """`config_hash` of an `Experiment.to_dict()` (e.g. a run's config.json)."""
+    config = json.loads(json.dumps(config, default=str))  # a deep copy
     config["data"].pop("data_dir", None)
     for key in RUN_CONTROL_KEYS:
         section, name = key.split(".")
@@ -59,17 +64,23 @@ def run_id(experiment):
 
 
 def finished_run(run_dir, experiment):
-    """True if `run_dir` holds a finished run of exactly this configuration."""
-    path = Path(run_dir) / "run.json"
-    if not path.exists():
-        return False
+    """True if `run_dir` holds a finished run of exactly this configuration.
+
+    Both records must say so: `run.json` (status and configuration hash)
+    and `config.json` (the configuration itself, e.g. not edited by hand),
+    and a history file must be there; anything else is recomputed.
+    """
+    run_dir = Path(run_dir)
+    expected = config_hash(experiment)
     try:
-        info = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        info = json.loads((run_dir / "run.json").read_text())
+        config = json.loads((run_dir / "config.json").read_text())
+        stored = dict_hash(config)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return False
-    return info.get("status") == "finished" and info.get("config_hash") == config_hash(
-        experiment
-    )
+    finished = isinstance(info, dict) and info.get("status") == "finished"
+    history = any((run_dir / f"history.{f}").is_file() for f in HISTORY_FORMATS)
+    return finished and history and info.get("config_hash") == expected == stored
 
 
 def history_frame(rows, experiment):
@@ -126,7 +137,7 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_history(history, run_dir / f"history.{fmt}", fmt)
+    write_history(run_dir, history, fmt)
     _write_json(run_dir / "config.json", experiment.to_dict())
     tasks_done = int(history["training_task"].max()) + 1 if len(history) else 0
     info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
@@ -145,14 +156,32 @@ def _write_metric_tables(run_dir, history, protocol):
         _atomic_write(run_dir / f"{stem}.csv", table.to_csv())
 
 
+def write_history(run_dir, history, fmt):
+    """Writes `history.<fmt>` atomically, then removes the other format's file
+    (left by an earlier run of the folder), so one history file remains."""
+    _write_history(history, Path(run_dir) / f"history.{fmt}", fmt)
+    for other in HISTORY_FORMATS:
+        if other != fmt:
+            (Path(run_dir) / f"history.{other}").unlink(missing_ok=True)
+
+
+def history_format(run_dir):
+    """The format of the run's history file: the newest if both exist
+    (a kill between writing one and removing the other), or None."""
+    paths = [Path(run_dir) / f"history.{f}" for f in HISTORY_FORMATS]
+    present = [p for p in paths if p.is_file()]
+    if not present:
+        return None
+    return max(present, key=lambda p: p.stat().st_mtime_ns).suffix[1:]
+
+
 def read_history(run_dir):
     """Reads a run's history table (CSV or parquet) back into a DataFrame."""
-    run_dir = Path(run_dir)
-    for fmt in HISTORY_FORMATS:
-        path = run_dir / f"history.{fmt}"
-        if path.exists():
-            return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
-    raise FileNotFoundError(f"No history.csv or history.parquet in {run_dir}")
+    fmt = history_format(run_dir)
+    if fmt is None:
+        raise FileNotFoundError(f"No history.csv or history.parquet in {run_dir}")
+    path = Path(run_dir) / f"history.{fmt}"
+    return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
 
 
 def _write_history(history, path, fmt):
