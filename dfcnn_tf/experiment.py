@@ -1,5 +1,6 @@
 """One run from a resolved `Experiment`: data, model, protocol, results."""
 
+import contextlib
 import dataclasses
 import functools
 from pathlib import Path
@@ -25,8 +26,10 @@ from dfcnn_tf.results import (
     write_history,
     write_run,
 )
+from dfcnn_tf.run_lock import run_lock
 from dfcnn_tf.training import Progress
 from dfcnn_tf.training.checkpoint import Resume, RunCheckpoint
+from dfcnn_tf.training.interrupt import Interrupted, StopSignals
 
 CHECKPOINT_DIR = "checkpoints"  # inside the run's folder
 
@@ -152,7 +155,6 @@ def run_experiment(
         TrainingError: if the loss diverges.
     """
     validate(experiment)
-    protocol = get_protocol(experiment.train.protocol)
     run_dir = Path(out_dir) / run_id(experiment)
     checkpoint = RunCheckpoint(
         run_dir / CHECKPOINT_DIR,
@@ -162,29 +164,52 @@ def run_experiment(
     if finished_run(run_dir, experiment):  # the same command again: reuse it
         return _reuse(run_dir, experiment, checkpoint, save_model, fmt)
     loaded = None if from_model is None else load_continuation(from_model, experiment)
+    protocol = get_protocol(experiment.train.protocol)
     num_tasks = experiment.data.num_tasks
     epochs = protocol.epochs(experiment.train, num_tasks)
     progress = Progress(num_tasks, epochs, quiet, stream)
     tasks, learner = _learner(experiment, loaded)  # data errors: nothing written
-    resume = open_checkpoint(checkpoint, run_dir, progress)
-    if loaded is not None and resume.rng is not None:  # the checkpoint holds more
-        tasks, learner = _learner(experiment, None)
-    learner.progress, learner.checkpoint = progress, checkpoint
-    write = functools.partial(write_results, run_dir, experiment, learner.model, fmt)
-    write(resume.rows or learner.rows, "running")
-    try:
-        rows = learner.fit(tasks, lambda rows: write(rows, "running"))
-    except TrainingError as error:
-        write(error.rows, "failed", error=str(error))
-        raise
-    if save_model is not None:
-        learner.save(save_model)
-        progress.message(f"learner saved to {save_model}")
-    history = write(rows, "finished")
-    checkpoint.remove()
+    with run_lock(run_dir), StopSignals() as stop:
+        resume = open_checkpoint(checkpoint, run_dir, progress)
+        if loaded is not None and resume.rng is not None:  # the checkpoint holds more
+            tasks, learner = _learner(experiment, None)
+        learner.progress, learner.checkpoint, learner.stop = progress, checkpoint, stop
+        write = functools.partial(write_results, run_dir, experiment, learner, fmt)
+        write(resume.rows or learner.rows, "running")
+        rows = _fit(learner, tasks, write)
+        if save_model is not None:
+            learner.save(save_model)
+            progress.message(f"learner saved to {save_model}")
+        history = write(rows, "finished")
+        checkpoint.remove()
     progress.message(f"results written to {run_dir}")
     summary = protocol.summarize(history)
     return RunResult(run_dir, experiment.train.protocol, history, summary)
+
+
+def _fit(learner, tasks, write):
+    """`learner.fit(tasks)`, writing the results after every task; a run
+    that stops is recorded as "failed" or "interrupted", with the reason."""
+    try:
+        return learner.fit(tasks, lambda rows: write(rows, "running"))
+    except TrainingError as error:
+        write(error.rows, "failed", error=str(error))
+        raise
+    except Interrupted as error:
+        write(error.rows, "interrupted", error=str(error))
+        raise
+    except KeyboardInterrupt:
+        _try_write(write, learner.rows, "interrupted", "a second signal")
+        raise
+    except (OSError, tf.errors.OpError) as error:
+        _try_write(write, learner.rows, "failed", f"{type(error).__name__}: {error}")
+        raise
+
+
+def _try_write(write, rows, status, reason):
+    """Records the status if the file system still lets us (a full disk may not)."""
+    with contextlib.suppress(OSError):
+        write(rows, status, error=reason)
 
 
 def _reuse(run_dir, experiment, checkpoint, save_model, fmt):
@@ -260,9 +285,10 @@ def _flat(config, prefix=""):
     return flat
 
 
-def write_results(run_dir, experiment, model, fmt, rows, status, **extra):
+def write_results(run_dir, experiment, learner, fmt, rows, status, **extra):
     """Writes every results file of the run (atomically); returns the history."""
     history = history_frame(rows, experiment)
+    model = learner.model
     extra.update(tasks_added=model.num_tasks, parameters=model.count_params())
     write_run(run_dir, experiment, history, status, fmt, extra)
     return history

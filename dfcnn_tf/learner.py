@@ -71,6 +71,7 @@ class LifelongLearner:
         self.tasks = []  # a TaskInfo per learned task, in order
         self.progress = progress
         self.checkpoint = checkpoint
+        self.stop = None  # a `StopSignals` that `fit` and `learn` look at
         self.evaluator = None if model is None else self._evaluator()
         self._run = None
         self._loaded = None  # the `Resume` state of a loaded learner's run
@@ -190,6 +191,8 @@ class LifelongLearner:
             skip = 0
             if on_task_end is not None:
                 on_task_end(run.rows)
+            if self.stop is not None and task_id + 1 < len(tasks):
+                self.stop.check(run.rows, f"after task {task_id + 1}")
         return run.rows
 
     def attach(self, task):
@@ -388,7 +391,13 @@ class LifelongLearner:
     def _new_run(self):
         train, seed = self.experiment.train, self.experiment.seed
         self._run = LifelongRun(
-            self.model, train, seed, self.progress, self.checkpoint, self.evaluator
+            self.model,
+            train,
+            seed,
+            self.progress,
+            self.checkpoint,
+            self.evaluator,
+            self.stop,
         )
         if self._loaded is not None:
             self._run.restore(self._loaded)
@@ -448,7 +457,14 @@ class LifelongLearner:
             check_task_fits(self.model, self.experiment.train, task)
         train, seed = self.experiment.train, self.experiment.seed
         rows = train_multitask(
-            self.model, tasks, train, seed, self.progress, on_task_end, self.checkpoint
+            self.model,
+            tasks,
+            train,
+            seed,
+            self.progress,
+            on_task_end,
+            self.checkpoint,
+            self.stop,
         )
         self.tasks = [TaskInfo.of(task) for task in tasks]
         for task_id, task in enumerate(tasks):

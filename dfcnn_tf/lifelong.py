@@ -8,11 +8,19 @@ Example (a few minutes on 2 CPU cores, real CIFAR-100):
 import argparse
 import dataclasses
 import os
+import signal
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from dfcnn_tf.cli import (
+    BAD_INPUT,
+    FAILED,
+    ArgumentParser,
+    describe_os_error,
+    print_error,
+)
 from dfcnn_tf.config_file import read_experiment
 from dfcnn_tf.errors import (
     CheckpointError,
@@ -28,11 +36,12 @@ from dfcnn_tf.registry import get_model_class, model_names
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
+MAX_SEED = 2**32 - 1
 
 
 def build_parser():
     """The argument parser; `--help` documents every option."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m dfcnn_tf.lifelong",
         description="Train a lifelong model on a sequence of tasks and write its "
         "accuracy history, resolved configuration and metrics.",
@@ -57,7 +66,7 @@ def build_parser():
     )
     add(
         "--seed",
-        type=int,
+        type=parse_seed,
         help="seed of data subsets, task order, initialisation and dropout "
         "(default: 0, or the --config file's)",
     )
@@ -134,17 +143,50 @@ def _add_learner_options(add):
 
 
 def parse_seeds(text):
-    """`"0-4"` -> [0, 1, 2, 3, 4]; `"0,3,7"` -> [0, 3, 7]."""
+    """`"0-4"` -> [0, 1, 2, 3, 4]; `"0,3,7"` -> [0, 3, 7].
+
+    Raises:
+        argparse.ArgumentTypeError: for a malformed list, a descending range,
+            or a seed outside 0 .. 2**32 - 1.
+    """
     seeds = []
     try:
         for part in text.split(","):
             first, _, last = part.strip().partition("-")
-            seeds += list(range(int(first), int(last or first) + 1))
+            first, last = int(first), int(last or first)
+            if last < first:
+                raise argparse.ArgumentTypeError(
+                    f"--seeds range {part.strip()!r} is descending; "
+                    f"write {last}-{first}"
+                )
+            seeds += list(range(first, last + 1))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--seeds takes ranges and lists like 0-4 or 0,3,7. Received: {text!r}"
         ) from None
+    for seed in seeds:
+        check_seed(seed)
     return seeds
+
+
+def parse_seed(text):
+    """`--seed`: an integer in 0 .. 2**32 - 1."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seed takes an integer. Received: {text!r}"
+        ) from None
+    return check_seed(seed)
+
+
+def check_seed(seed):
+    """`seed` if it lies in 0 .. 2**32 - 1 (NumPy's and TensorFlow's range)."""
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"seeds lie in 0 .. {MAX_SEED}. Received: {seed}"
+        )
+    return seed
 
 
 def resolve(args):
@@ -157,6 +199,8 @@ def resolve(args):
     models = [None]
     if args.model is not None:
         models = [name.strip() for name in args.model.split(",") if name.strip()]
+        if not models:
+            raise ConfigError(f"--model names no model. Received: {args.model!r}")
     seeds = args.seeds if args.seeds is not None else [args.seed]
     return [
         resolve_one(args, base_experiment(args, m, seed))
@@ -234,6 +278,13 @@ def base_experiment(args, model, seed):
     return experiment
 
 
+def check_out(out):
+    """Raises `ConfigError` if `--out` names something other than a folder."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {out} is a file; it must name a results folder")
+
+
 def model_destinations(path, experiments, run_id):
     """Where each run keeps its learner (`--save-model`), checked before
     anything is trained: one file, or one file per run in a folder.
@@ -281,10 +332,14 @@ def print_summary(result, stream=None):
 def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    import tensorflow as tf
+
     from dfcnn_tf.experiment import run_experiment  # heavy: TensorFlow
     from dfcnn_tf.results import run_id
+    from dfcnn_tf.training.interrupt import Interrupted
 
     try:
+        check_out(args.out)
         experiments = resolve(args)
         destinations = model_destinations(args.save_model, experiments, run_id)
         results = []
@@ -302,22 +357,28 @@ def main(argv=None):
             print_summary(results[-1])
     except (ConfigError, DataError, CheckpointError, LearnerError) as error:
         print_error(error)
-        return 2
+        return BAD_INPUT
     except TrainingError as error:
         print_error(error)
-        return 1
+        return FAILED
+    except Interrupted as error:
+        print_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print_error(
+            "interrupted at once (a second signal); rerun the same "
+            "command to resume from the last checkpoint"
+        )
+        return 128 + signal.SIGINT
+    except OSError as error:
+        print_error(describe_os_error(error))
+        return FAILED
+    except tf.errors.OpError as error:
+        print_error(f"TensorFlow: {type(error).__name__}: {error.message}")
+        return FAILED
     if len(results) > 1:
         print_aggregate(results)
     return 0
-
-
-def print_error(error, stream=None):
-    """Prints `error: <first line of the message>`; a longer message's other
-    lines (e.g. where to put a data set) follow, indented, as details."""
-    first, *details = str(error).splitlines() or [""]
-    print(f"error: {first}", file=stream or sys.stderr)
-    for line in details:
-        print(f"  {line}", file=stream or sys.stderr)
 
 
 def print_aggregate(results, stream=None):

@@ -11,10 +11,16 @@ image utilities (a resize is said once); an `.npz` file holds a batch of
 raw images (`--npz-key`, default: its only array or `x`/`images`/`x_test`).
 """
 
-import argparse
 import sys
 from pathlib import Path
 
+from dfcnn_tf.cli import (
+    BAD_INPUT,
+    FAILED,
+    ArgumentParser,
+    describe_os_error,
+    print_error,
+)
 from dfcnn_tf.errors import ConfigError, DataError, LearnerError
 
 NPZ_KEYS = ("x", "images", "x_test")
@@ -22,7 +28,7 @@ NPZ_KEYS = ("x", "images", "x_test")
 
 def build_parser():
     """The argument parser; `--help` documents every option."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m dfcnn_tf.predict",
         description="Classify images with one task of a saved learner (written "
         "by python -m dfcnn_tf.lifelong --save-model or LifelongLearner.save), "
@@ -54,7 +60,6 @@ def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
     from dfcnn_tf.learner import LifelongLearner
-    from dfcnn_tf.lifelong import print_error
 
     try:
         learner = LifelongLearner.load(args.model)
@@ -73,7 +78,10 @@ def main(argv=None):
         print_prediction(names, prediction, args.top)
     except (ConfigError, DataError, LearnerError) as error:
         print_error(error)
-        return 2
+        return BAD_INPUT
+    except OSError as error:
+        print_error(describe_os_error(error))
+        return FAILED
     return 0
 
 

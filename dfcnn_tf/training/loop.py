@@ -80,10 +80,18 @@ class LifelongRun:
         progress: a `Progress` (a quiet one if None).
         checkpoint: an opened `RunCheckpoint`, or None.
         evaluator: the `Evaluator` holding the tasks' data (a new one if None).
+        stop: a `StopSignals` looked at after every epoch, or None.
     """
 
     def __init__(
-        self, model, train, seed=0, progress=None, checkpoint=None, evaluator=None
+        self,
+        model,
+        train,
+        seed=0,
+        progress=None,
+        checkpoint=None,
+        evaluator=None,
+        stop=None,
     ):
         self.model, self.train = model, train
         self.rng = np.random.default_rng(seed)
@@ -92,6 +100,7 @@ class LifelongRun:
         self.evaluator = evaluator or Evaluator(model, train.eval_batch_size)
         self.rows, self.start = [], time.perf_counter()
         self.optimizer = None  # saved with a mid-task checkpoint
+        self.stop = stop
 
     @property
     def elapsed(self):
@@ -187,10 +196,23 @@ def _train_stage(learner, run, task, done, epochs):
             )
         elapsed = time.perf_counter() - run.start
         run.progress.epoch(task_id, task_epoch, loss, accuracy, elapsed)
-        mid_task = task_epoch < train.epochs_per_task
-        if mid_task and run.optimizer is not None and run.checkpoint.due(epoch):
-            run.save(Position(task_id, task_epoch, epoch), run.optimizer)
+        if task_epoch < train.epochs_per_task:
+            _mid_task_checkpoint(run, Position(task_id, task_epoch, epoch))
     return loss
+
+
+def _mid_task_checkpoint(run, position):
+    """Checkpoints inside a task when one is due, or a stop was asked for
+    (then raises `Interrupted` after writing it)."""
+    stopping = run.stop is not None and run.stop.requested is not None
+    if run.optimizer is not None and (stopping or run.checkpoint.due(position.epoch)):
+        run.save(position, run.optimizer)
+    if stopping:
+        where = (
+            f"in task {position.task + 1}, epoch {position.task_epoch} (global "
+            f"epoch {position.epoch})"
+        )
+        run.stop.check(run.rows, where)
 
 
 def check_loss(loss, task_id, task_epoch, epoch, rows):

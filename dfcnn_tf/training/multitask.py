@@ -22,7 +22,7 @@ SAVES_PER_RUN = 10  # how often `on_save` is called over a run
 
 
 def train_multitask(
-    model, tasks, train, seed=0, progress=None, on_save=None, checkpoint=None
+    model, tasks, train, seed=0, progress=None, on_save=None, checkpoint=None, stop=None
 ):
     """Trains all `tasks` together; returns the recorded history rows.
 
@@ -41,9 +41,12 @@ def train_multitask(
             latest checkpoint (if any), write one (with every task's
             optimizer) before each `on_save` and every `checkpoint.every`
             epochs.
+        stop: a `StopSignals`: after the epoch in which a stop is asked
+            for, a checkpoint is written and `Interrupted` raised.
 
     Raises:
         TrainingError: if the loss becomes NaN or infinite.
+        Interrupted: if `stop` asked for a stop.
         CheckpointError: if the checkpoint does not match the model.
     """
     total = train.epochs_per_task * len(tasks)
@@ -61,10 +64,17 @@ def train_multitask(
                 run.evaluator, range(len(tasks)), point, run.start, run.rows
             )
         progress.epoch(task_id, epoch, loss, accuracy, time.perf_counter() - run.start)
-        if epoch % save_every == 0 or (checkpoint and checkpoint.due(epoch)):
+        stopping = stop is not None and stop.requested is not None
+        if (
+            epoch % save_every == 0
+            or stopping
+            or (checkpoint and checkpoint.due(epoch))
+        ):
             run.save(epoch)
         if on_save is not None and epoch % save_every == 0:
             on_save(run.rows)
+        if stopping and epoch < total:
+            stop.check(run.rows, f"after epoch {epoch}")
     return run.rows
 
 
