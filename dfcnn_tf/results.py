@@ -143,9 +143,9 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
     info["config_hash"] = config_hash(experiment)
     info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
-    _write_json(run_dir / "run.json", info)
     if len(history):
         _write_metric_tables(run_dir, history, get_protocol(experiment.train.protocol))
+    _write_json(run_dir / "run.json", info)  # last: its status vouches for the rest
 
 
 def _write_metric_tables(run_dir, history, protocol):
