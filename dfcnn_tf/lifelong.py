@@ -37,6 +37,7 @@ from dfcnn_tf.registry import get_model_class, model_names
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
 MAX_SEED = 2**32 - 1
+LONG_RUN_EPOCHS = 100_000  # 5x the paper's longest protocol (10 x 2,000)
 
 
 def build_parser():
@@ -278,6 +279,20 @@ def base_experiment(args, model, seed):
     return experiment
 
 
+def warn_long(experiments, stream=None):
+    """Warns (on standard error) about schedules far beyond any paper protocol."""
+    for experiment in experiments:
+        train, tasks = experiment.train, experiment.data.num_tasks
+        epochs = train.epochs_per_task * tasks
+        if epochs > LONG_RUN_EPOCHS:
+            print(
+                f"warning: {epochs:,} epochs in all (train.epochs_per_task="
+                f"{train.epochs_per_task:,} x {tasks} tasks), over "
+                f"{LONG_RUN_EPOCHS:,}: the paper's longest protocol has 20,000",
+                file=stream or sys.stderr,
+            )
+
+
 def check_out(out):
     """Raises `ConfigError` if `--out` names something other than a folder."""
     path = Path(out)
@@ -341,6 +356,7 @@ def main(argv=None):
     try:
         check_out(args.out)
         experiments = resolve(args)
+        warn_long(experiments)
         destinations = model_destinations(args.save_model, experiments, run_id)
         results = []
         for experiment, destination in zip(experiments, destinations, strict=True):

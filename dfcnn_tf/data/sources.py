@@ -156,6 +156,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     Raises:
         DataError: If the file is missing, unreadable or lacks a key.
     """
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; expected the data file {path.name}.")
     if not path.is_file():
         raise DataError(
             f"Data file not found: {path}. Pass --data-dir (or set "

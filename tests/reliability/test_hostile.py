@@ -171,3 +171,22 @@ def test_a_signal_stops_at_a_safe_point_and_the_run_resumes(tmp_path, data, sign
         pd.read_csv(run_dir / "history.csv").drop(columns="time"),
         pd.read_csv(_run_dir(reference) / "history.csv").drop(columns="time"),
     )
+
+
+def test_a_folder_where_the_data_file_should_be(capsys, tmp_path):
+    (tmp_path / "cifar100.npz").mkdir()
+    argv = [*SHORT, "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]
+    assert "cifar100.npz is a folder" in error_line(capsys, argv)
+
+
+def test_absurd_schedules_are_warned_about(capsys):
+    from dfcnn_tf.lifelong import LONG_RUN_EPOCHS, warn_long
+    from dfcnn_tf.overrides import apply_overrides
+    from dfcnn_tf.presets import get_preset
+
+    experiment = get_preset("cifar100_10").experiment("dfcnn")
+    warn_long([experiment])
+    assert capsys.readouterr().err == ""
+    long = apply_overrides(experiment, [f"train.epochs_per_task={LONG_RUN_EPOCHS}"])
+    warn_long([long])
+    assert capsys.readouterr().err.startswith("warning: 1,000,000 epochs in all")
