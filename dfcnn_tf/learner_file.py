@@ -1,6 +1,6 @@
 """The saved-learner file: one zip archive, written atomically.
 
-Layout (`docs/method.md`, "Keeping a learner"):
+Layout (README, "Keep a learner"):
 - `learner.json`: the format version, the library versions that wrote it,
   the resolved experiment, every task's metadata (`TaskInfo`), the history
   rows, the run's clock, the mini-batch generator's and the global random

@@ -1,7 +1,7 @@
 """What a learner keeps of each task it learned: everything but the images.
 
 A saved learner holds, per task, its name, original classes, class names and
-input normalisation (`docs/method.md`, "Data"), so that raw images can be
+input normalisation (README, "Data"), so that raw images can be
 prepared as the model saw its training data, predictions can be named, and
 a task handed back later (to evaluate it, or to continue the sequence) can be
 checked to be the very task that was learned.
