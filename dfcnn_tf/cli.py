@@ -8,6 +8,7 @@ import sys
 
 # Exit codes: bad input or configuration; a run that failed; a signal's 128 + n.
 BAD_INPUT, FAILED = 2, 1
+MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seed range
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -32,3 +33,50 @@ def describe_os_error(error):
     where = " -> ".join(str(f) for f in (error.filename, error.filename2) if f)
     reason = error.strerror or type(error).__name__
     return f"{where}: {reason}" if where else f"{reason} ({error})"
+
+
+def parse_seeds(text):
+    """`"0-4"` -> [0, 1, 2, 3, 4]; `"0,3,7"` -> [0, 3, 7].
+
+    Raises:
+        argparse.ArgumentTypeError: for a malformed list, a descending range,
+            or a seed outside 0 .. 2**32 - 1.
+    """
+    seeds = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            first, last = int(first), int(last or first)
+            if last < first:
+                raise argparse.ArgumentTypeError(
+                    f"--seeds range {part.strip()!r} is descending; "
+                    f"write {last}-{first}"
+                )
+            seeds += list(range(first, last + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seeds takes ranges and lists like 0-4 or 0,3,7. Received: {text!r}"
+        ) from None
+    for seed in seeds:
+        check_seed(seed)
+    return seeds
+
+
+def parse_seed(text):
+    """`--seed`: an integer in 0 .. 2**32 - 1."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seed takes an integer. Received: {text!r}"
+        ) from None
+    return check_seed(seed)
+
+
+def check_seed(seed):
+    """`seed` if it lies in 0 .. 2**32 - 1 (NumPy's and TensorFlow's range)."""
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"seeds lie in 0 .. {MAX_SEED}. Received: {seed}"
+        )
+    return seed

@@ -13,7 +13,8 @@ from dfcnn_tf.atomic import remove_temporaries
 from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
 from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
 from dfcnn_tf.errors import ConfigError, LearnerError, TrainingError
-from dfcnn_tf.learner import LifelongLearner, check_protocol, check_task_fits
+from dfcnn_tf.fit_checks import check_protocol, check_task_fits
+from dfcnn_tf.learner import LifelongLearner
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import (
@@ -176,15 +177,20 @@ def run_experiment(
         learner.progress, learner.checkpoint, learner.stop = progress, checkpoint, stop
         write = functools.partial(write_results, run_dir, experiment, learner, fmt)
         write(resume.rows or learner.rows, "running")
-        rows = _fit(learner, tasks, write)
-        if save_model is not None:
-            learner.save(save_model)
-            progress.message(f"learner saved to {save_model}")
-        history = write(rows, "finished")
+        history = _train(learner, tasks, write, save_model)
         checkpoint.remove()
     progress.message(f"results written to {run_dir}")
     summary = protocol.summarize(history)
     return RunResult(run_dir, experiment.train.protocol, history, summary)
+
+
+def _train(learner, tasks, write, save_model):
+    """Trains, keeps the learner if asked, records the run as finished."""
+    rows = _fit(learner, tasks, write)
+    if save_model is not None:
+        learner.save(save_model)
+        learner.progress.message(f"learner saved to {save_model}")
+    return write(rows, "finished")
 
 
 def _fit(learner, tasks, write):

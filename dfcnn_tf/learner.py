@@ -2,26 +2,15 @@
 
 One object carries a lifelong model and its state between calls (paper
 Algorithm 1: tasks arrive one at a time and the model keeps what it
-learned): the model, every learned task's metadata (`TaskInfo`: name,
-classes, class names, input normalisation), the history, the clock and the
-random states. The command line (`dfcnn_tf.experiment`), the tuner and the
-notebooks all train through it.
+learned): the model, every learned task's `TaskInfo` (name, classes, class
+names, input normalisation), the history, the clock and the random states.
+The command line, the tuner and the notebooks all train through it; the
+README's "Keep a learner" shows it in use.
 
-    learner = LifelongLearner.from_preset("cifar100_10_quick", "dfcnn", seed=0)
-    for task in tasks[:3]:
-        learner.learn(task)
-    learner.save("dfcnn.learner")
-    learner = LifelongLearner.load("dfcnn.learner")  # tomorrow, elsewhere
-    learner.learn(tasks[3])                 # exactly as if never stopped
-    learner.predict(images, task="task4").names
-
-Continuing is exact: a learner saved after tasks 1-3, loaded in a fresh
-process and taught task 4 ends with the weights and accuracy history of one
-that learned tasks 1-4 without stopping (the file holds every variable, the
-mini-batch generator's and the global random states; see
-`dfcnn_tf.learner_file`). After `load` the learner holds no images: hand
-earlier tasks back with `attach` (checked to be the tasks it learned) to
-have them evaluated again while it learns more, as an uninterrupted run does.
+Continuing is exact: saved after tasks 1-3, loaded in a fresh process and
+taught task 4, a learner ends as one that never stopped
+(`dfcnn_tf.saved_learner`). After `load` it holds no images: `attach` hands
+earlier tasks back (checked to be the learned ones) to evaluate them again.
 """
 
 import keras
@@ -30,23 +19,20 @@ import tensorflow as tf
 
 from dfcnn_tf import images as raw_images
 from dfcnn_tf.config import validate
-from dfcnn_tf.config_file import experiment_from_dict
 from dfcnn_tf.data.tasks import Task
-from dfcnn_tf.errors import ConfigError, LearnerError
-from dfcnn_tf.learner_file import read_learner, write_learner
+from dfcnn_tf.errors import LearnerError
+from dfcnn_tf.fit_checks import check_protocol, check_task_fits
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.prediction import Prediction
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.registry import build_model
-from dfcnn_tf.results import history_frame, versions
+from dfcnn_tf.results import history_frame
+from dfcnn_tf.saved_learner import read_saved_learner, save_learner
 from dfcnn_tf.task_info import TaskInfo
-from dfcnn_tf.training.checkpoint import Resume, columns_to_rows, rows_to_columns
+from dfcnn_tf.training.checkpoint import Resume
 from dfcnn_tf.training.evaluation import Evaluator
 from dfcnn_tf.training.loop import LifelongRun
-from dfcnn_tf.training.model_state import manifest, model_variables
 from dfcnn_tf.training.multitask import train_multitask
-from dfcnn_tf.training.restore import StateMismatchError, restore_model
-from dfcnn_tf.training.rng_state import global_rng_state, set_global_rng_state
 
 
 class LifelongLearner:
@@ -74,7 +60,7 @@ class LifelongLearner:
         self.stop = None  # a `StopSignals` that `fit` and `learn` look at
         self.evaluator = None if model is None else self._evaluator()
         self._run = None
-        self._loaded = None  # the `Resume` state of a loaded learner's run
+        self._state = None  # a loaded or finished multi-task run's `Resume`
         self._failed = None  # why learning stopped half-way, if it did
 
     @classmethod
@@ -92,8 +78,6 @@ class LifelongLearner:
         experiment = get_preset(preset).experiment(model, seed)
         return cls(apply_overrides(experiment, list(overrides)))
 
-    # ----------------------------------------------------------- state
-
     @property
     def num_tasks(self):
         """Number of tasks learned."""
@@ -109,7 +93,7 @@ class LifelongLearner:
         """The history rows recorded so far (see `dfcnn_tf.results`)."""
         if self._run is not None:
             return self._run.rows
-        return self._loaded.rows if self._loaded is not None else []
+        return self._state.rows if self._state is not None else []
 
     @property
     def history(self):
@@ -134,8 +118,6 @@ class LifelongLearner:
             f"task(s): {', '.join(self.task_names) or 'none yet'} (ids 0-"
             f"{max(self.num_tasks - 1, 0)})"
         )
-
-    # -------------------------------------------------------- learning
 
     def learn(self, task):
         """Adds `task` and trains it, as one step of the lifelong protocol.
@@ -215,8 +197,6 @@ class LifelongLearner:
         if task_id not in self.evaluator.task_ids(self.num_tasks):
             self.evaluator.add_task(task, task_id)
         return task_id
-
-    # ------------------------------------------------------- answering
 
     def evaluate(self, task):
         """Accuracy `{split: value}` of a learned task.
@@ -302,8 +282,6 @@ class LifelongLearner:
         except OSError as error:
             raise LearnerError(f"{path}: cannot write ({error.strerror})") from None
 
-    # ---------------------------------------------------------- saving
-
     def save(self, path):
         """Writes the whole learner to one file, atomically.
 
@@ -315,24 +293,8 @@ class LifelongLearner:
             raise LearnerError(f"{path}: nothing to save: the learner learned no task")
         if self._failed:
             raise LearnerError(f"{path}: not saved: {self._failed}")
-        variables = model_variables(self.model)
-        state = self._run.state() if self._run is not None else self._loaded
-        state = state or Resume()
-        record = {
-            "library": "dfcnn_tf",
-            "versions": versions(),
-            "experiment": self.experiment.to_dict(),
-            "input_shape": list(self.model.input_shape),
-            "tasks": [info.to_dict() for info in self.tasks],
-            "rows": rows_to_columns(state.rows),
-            "elapsed": state.elapsed,
-            "rng": state.rng,
-            "global_rng": global_rng_state(),
-            "parameters": self.model.count_params(),
-            "manifest": manifest(variables),
-        }
-        values = {key: variable.numpy() for key, variable in variables.items()}
-        write_learner(path, record, values)
+        state = self._run.state() if self._run is not None else self._state
+        save_learner(self, state or Resume(), path)
 
     @classmethod
     def load(cls, path, progress=None, checkpoint=None):
@@ -343,38 +305,12 @@ class LifelongLearner:
                 another format version, damaged, or does not match the
                 model its configuration builds.
         """
-        record, read = read_learner(path)
-        try:
-            experiment = experiment_from_dict(record["experiment"], f"learner {path}")
-            tasks = [TaskInfo.from_dict(t) for t in record["tasks"]]
-            shape = tuple(int(d) for d in record["input_shape"])
-            resume = Resume(
-                rows=columns_to_rows(record["rows"]),
-                elapsed=float(record["elapsed"]),
-                rng=record["rng"],
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            if isinstance(error, ConfigError):
-                raise LearnerError(str(error)) from None
-            raise LearnerError(f"{path}: damaged record ({error!r})") from None
-        learner = cls(experiment, progress=progress, checkpoint=checkpoint)
-        learner._restore(path, record, read, tasks, shape, resume)
+        saved = read_saved_learner(path)
+        learner = cls(saved.experiment, progress=progress, checkpoint=checkpoint)
+        learner._build_model(saved.input_shape)
+        saved.restore_into(learner.model)
+        learner.tasks, learner._state = saved.tasks, saved.state
         return learner
-
-    def _restore(self, path, record, read, tasks, shape, resume):
-        self._build_model(shape)
-        add = lambda t: self.model.add_task(tasks[t].num_classes)  # noqa: E731
-        try:
-            restore_model(self.model, add, len(tasks), read, record["manifest"])
-        except StateMismatchError as error:
-            raise LearnerError(f"{path}: {error}") from None
-        set_global_rng_state(record["global_rng"])
-        self.tasks = tasks
-        self._loaded = resume
-        if self.experiment.train.protocol == "mtl":
-            self._run = _Finished(resume.rows)
-
-    # --------------------------------------------------------- helpers
 
     def _build_model(self, input_shape):
         """Seeds every generator and builds the model (no tasks yet)."""
@@ -385,22 +321,20 @@ class LifelongLearner:
         check_protocol(self.model, self.experiment.train.protocol)
         self.evaluator = self._evaluator()
 
+    def _observers(self):
+        """What the loops report to, write to and look at."""
+        return dict(progress=self.progress, checkpoint=self.checkpoint, stop=self.stop)
+
     def _evaluator(self):
         return Evaluator(self.model, self.experiment.train.eval_batch_size)
 
     def _new_run(self):
         train, seed = self.experiment.train, self.experiment.seed
         self._run = LifelongRun(
-            self.model,
-            train,
-            seed,
-            self.progress,
-            self.checkpoint,
-            self.evaluator,
-            self.stop,
+            self.model, train, seed, evaluator=self.evaluator, **self._observers()
         )
-        if self._loaded is not None:
-            self._run.restore(self._loaded)
+        if self._state is not None:
+            self._run.restore(self._state)
         return self._run
 
     def _lifelong_run(self, task):
@@ -457,55 +391,10 @@ class LifelongLearner:
             check_task_fits(self.model, self.experiment.train, task)
         train, seed = self.experiment.train, self.experiment.seed
         rows = train_multitask(
-            self.model,
-            tasks,
-            train,
-            seed,
-            self.progress,
-            on_task_end,
-            self.checkpoint,
-            self.stop,
+            self.model, tasks, train, seed, on_save=on_task_end, **self._observers()
         )
         self.tasks = [TaskInfo.of(task) for task in tasks]
         for task_id, task in enumerate(tasks):
             self.evaluator.add_task(task, task_id)
-        self._run = _Finished(rows)
+        self._state = Resume(rows=list(rows))
         return rows
-
-
-class _Finished:
-    """The rows of a finished multi-task run (what `rows` reads)."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def state(self):
-        return Resume(rows=list(self.rows))
-
-
-def check_protocol(model, protocol):
-    """Raises `ConfigError` if the model does not support the protocol."""
-    if protocol not in model.protocols:
-        raise ConfigError(
-            f"Model {model.config.name!r} supports only --protocol "
-            f"{' or '.join(model.protocols)}. Received: {protocol!r}"
-        )
-
-
-def check_task_fits(model, train, task):
-    """Raises `ConfigError` if a task's images or size do not fit.
-
-    Checks the image shape against the model's and that a mini-batch is not
-    larger than the task's training set.
-    """
-    shape = tuple(task.x_train.shape[1:])
-    if shape != tuple(model.input_shape):
-        raise ConfigError(
-            f"task {task.label!r} has images of shape {shape}; the model was "
-            f"built for {tuple(model.input_shape)}"
-        )
-    if train.batch_size > len(task.y_train):
-        raise ConfigError(
-            f"train.batch_size={train.batch_size} is larger than task "
-            f"{task.task_id + 1}'s training set ({len(task.y_train)} images)"
-        )

@@ -5,7 +5,6 @@ Example (a few minutes on 2 CPU cores, real CIFAR-100):
     python -m dfcnn_tf.lifelong --preset cifar100_10_quick --data-dir ../shared/data
 """
 
-import argparse
 import dataclasses
 import os
 import signal
@@ -19,6 +18,8 @@ from dfcnn_tf.cli import (
     FAILED,
     ArgumentParser,
     describe_os_error,
+    parse_seed,
+    parse_seeds,
     print_error,
 )
 from dfcnn_tf.config_file import read_experiment
@@ -36,7 +37,6 @@ from dfcnn_tf.registry import get_model_class, model_names
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
-MAX_SEED = 2**32 - 1
 LONG_RUN_EPOCHS = 100_000  # 5x the paper's longest protocol (10 x 2,000)
 
 
@@ -141,53 +141,6 @@ def _add_learner_options(add):
         help="number of tasks of the task set to learn (data.num_tasks); with "
         "--from-model the default is one more than the learner learned",
     )
-
-
-def parse_seeds(text):
-    """`"0-4"` -> [0, 1, 2, 3, 4]; `"0,3,7"` -> [0, 3, 7].
-
-    Raises:
-        argparse.ArgumentTypeError: for a malformed list, a descending range,
-            or a seed outside 0 .. 2**32 - 1.
-    """
-    seeds = []
-    try:
-        for part in text.split(","):
-            first, _, last = part.strip().partition("-")
-            first, last = int(first), int(last or first)
-            if last < first:
-                raise argparse.ArgumentTypeError(
-                    f"--seeds range {part.strip()!r} is descending; "
-                    f"write {last}-{first}"
-                )
-            seeds += list(range(first, last + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--seeds takes ranges and lists like 0-4 or 0,3,7. Received: {text!r}"
-        ) from None
-    for seed in seeds:
-        check_seed(seed)
-    return seeds
-
-
-def parse_seed(text):
-    """`--seed`: an integer in 0 .. 2**32 - 1."""
-    try:
-        seed = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--seed takes an integer. Received: {text!r}"
-        ) from None
-    return check_seed(seed)
-
-
-def check_seed(seed):
-    """`seed` if it lies in 0 .. 2**32 - 1 (NumPy's and TensorFlow's range)."""
-    if not 0 <= seed <= MAX_SEED:
-        raise argparse.ArgumentTypeError(
-            f"seeds lie in 0 .. {MAX_SEED}. Received: {seed}"
-        )
-    return seed
 
 
 def resolve(args):

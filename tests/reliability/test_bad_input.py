@@ -17,7 +17,7 @@ import pytest
 
 from dfcnn_tf.data import DATA_DIR_ENV
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.learner import check_task_fits
+from dfcnn_tf.fit_checks import check_task_fits
 from dfcnn_tf.lifelong import main
 from dfcnn_tf.registry import build_model
 

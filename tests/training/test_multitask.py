@@ -111,7 +111,7 @@ def test_other_tasks_heads_untouched_by_a_draw(monkeypatch):
 @pytest.mark.parametrize("name", ["den", "prognn"])
 def test_lifelong_only_models_refuse_mtl(name, tmp_path):
     from dfcnn_tf.errors import ConfigError
-    from dfcnn_tf.learner import check_protocol
+    from dfcnn_tf.fit_checks import check_protocol
 
     model = build_model(get_preset("cifar100_10").models[name], (32, 32, 3))
     with pytest.raises(ConfigError, match="supports only --protocol lifelong"):

@@ -1,0 +1,31 @@
+"""Whether a model, a protocol and a task fit together, checked before training."""
+
+from dfcnn_tf.errors import ConfigError
+
+
+def check_protocol(model, protocol):
+    """Raises `ConfigError` if the model does not support the protocol."""
+    if protocol not in model.protocols:
+        raise ConfigError(
+            f"Model {model.config.name!r} supports only --protocol "
+            f"{' or '.join(model.protocols)}. Received: {protocol!r}"
+        )
+
+
+def check_task_fits(model, train, task):
+    """Raises `ConfigError` if a task's images or size do not fit.
+
+    Checks the image shape against the model's and that a mini-batch is not
+    larger than the task's training set.
+    """
+    shape = tuple(task.x_train.shape[1:])
+    if shape != tuple(model.input_shape):
+        raise ConfigError(
+            f"task {task.label!r} has images of shape {shape}; the model was "
+            f"built for {tuple(model.input_shape)}"
+        )
+    if train.batch_size > len(task.y_train):
+        raise ConfigError(
+            f"train.batch_size={train.batch_size} is larger than task "
+            f"{task.task_id + 1}'s training set ({len(task.y_train)} images)"
+        )
