@@ -124,12 +124,10 @@ def run_experiment(
 ):
     """Runs one lifelong experiment and writes its results under `out_dir`.
 
-    Results are rewritten after every task, so an interrupted run keeps every
-    finished task; a run whose loss diverges is saved with status "failed".
-    A finished run of the same configuration and seed in `out_dir` is read
-    back instead of recomputed; an unfinished one continues from its latest
-    checkpoint (`<run dir>/checkpoints`, removed once the run is finished)
-    and ends with exactly the history of an uninterrupted run.
+    Results are rewritten after every task; a run that fails or is
+    interrupted says so in `run.json`. A finished run of the same
+    configuration is read back; an unfinished one resumes from its latest
+    checkpoint and ends with exactly the history of an uninterrupted run.
 
     Args:
         experiment: the resolved `Experiment`.
@@ -137,38 +135,29 @@ def run_experiment(
         quiet: no progress display if true.
         fmt: history file format, "csv" or "parquet".
         stream: where progress goes (standard error by default).
-        save_model: write the trained `LifelongLearner` to this file at the
-            end, or None.
-        from_model: a saved learner to continue: it learned the first tasks
-            of this experiment's task set (same configuration but
-            `data.num_tasks`), and learns the rest; the run then equals one
-            that learned every task without stopping.
+        save_model: a file to keep the trained `LifelongLearner` in, or None.
+        from_model: a saved learner that learned the first tasks of this
+            experiment (see `check_continuation`) and learns the rest.
 
     Returns:
         A `RunResult`.
 
     Raises:
         ConfigError, DataError: on bad configuration or data.
-        CheckpointError: if the run's checkpoint is corrupt or was written by
-            another configuration.
-        LearnerError: if `from_model` cannot be continued with this
-            experiment, or `save_model` cannot be written.
+        CheckpointError: for a corrupt or foreign checkpoint.
+        LearnerError: if `from_model` cannot be continued, or `save_model`
+            cannot be written.
         TrainingError: if the loss diverges.
+        Interrupted: after SIGINT or SIGTERM (a checkpoint is written).
     """
     validate(experiment)
     run_dir = Path(out_dir) / run_id(experiment)
-    checkpoint = RunCheckpoint(
-        run_dir / CHECKPOINT_DIR,
-        config_hash(experiment),
-        experiment.train.checkpoint_every,
-    )
+    checkpoint = _checkpoint(run_dir, experiment)
     if finished_run(run_dir, experiment):  # the same command again: reuse it
         return _reuse(run_dir, experiment, checkpoint, save_model, fmt)
     loaded = None if from_model is None else load_continuation(from_model, experiment)
     protocol = get_protocol(experiment.train.protocol)
-    num_tasks = experiment.data.num_tasks
-    epochs = protocol.epochs(experiment.train, num_tasks)
-    progress = Progress(num_tasks, epochs, quiet, stream)
+    progress = _progress(experiment, protocol, quiet, stream)
     tasks, learner = _learner(experiment, loaded)  # data errors: nothing written
     with run_lock(run_dir), StopSignals() as stop:
         resume = open_checkpoint(checkpoint, run_dir, progress)
@@ -182,6 +171,17 @@ def run_experiment(
     progress.message(f"results written to {run_dir}")
     summary = protocol.summarize(history)
     return RunResult(run_dir, experiment.train.protocol, history, summary)
+
+
+def _checkpoint(run_dir, experiment):
+    every = experiment.train.checkpoint_every
+    return RunCheckpoint(run_dir / CHECKPOINT_DIR, config_hash(experiment), every)
+
+
+def _progress(experiment, protocol, quiet, stream):
+    num_tasks = experiment.data.num_tasks
+    epochs = protocol.epochs(experiment.train, num_tasks)
+    return Progress(num_tasks, epochs, quiet, stream)
 
 
 def _train(learner, tasks, write, save_model):
