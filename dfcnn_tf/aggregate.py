@@ -32,28 +32,49 @@ def run_dirs(results_dir):
     return sorted(p.parent for p in Path(results_dir).glob("*/run.json"))
 
 
-def load_results(results_dir, finished_only=True):
+def load_results(results_dir, finished_only=True, skipped=None):
     """Every run's history under `results_dir`, stacked, plus its protocol.
+
+    Args:
+        results_dir: the folder given as `--out` to the runs.
+        finished_only: leave out runs whose status is not "finished".
+        skipped: a dict that receives `{run folder: reason}` for every run
+            that could not be read (damaged or missing files); such runs
+            are left out rather than stopping the whole report.
 
     Returns:
         A long DataFrame (history columns + `preset`, `protocol`).
 
     Raises:
-        FileNotFoundError: if no run is found.
+        FileNotFoundError: if no readable run is found.
     """
     frames = []
     for run_dir in run_dirs(results_dir):
-        info = json.loads((run_dir / "run.json").read_text())
-        if finished_only and info.get("status") != "finished":
+        try:
+            frame = _read_run(run_dir, finished_only)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            if skipped is not None:
+                skipped[run_dir] = f"{type(error).__name__}: {error}"
             continue
-        config = json.loads((run_dir / "config.json").read_text())
-        frame = read_history(run_dir)
-        frame["preset"] = config["preset"]
-        frame["protocol"] = config["train"].get("protocol", "lifelong")
-        frames.append(frame)
+        if frame is not None:
+            frames.append(frame)
     if not frames:
-        raise FileNotFoundError(f"No finished run (run.json) under {results_dir}")
+        raise FileNotFoundError(
+            f"No readable finished run (run.json) under {results_dir}"
+        )
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_run(run_dir, finished_only):
+    """One run's history with `preset` and `protocol`, or None if unfinished."""
+    info = json.loads((run_dir / "run.json").read_text())
+    if finished_only and info.get("status") != "finished":
+        return None
+    config = json.loads((run_dir / "config.json").read_text())
+    frame = read_history(run_dir)
+    frame["preset"] = config["preset"]
+    frame["protocol"] = config["train"].get("protocol", "lifelong")
+    return frame
 
 
 def run_summaries(results):

@@ -120,7 +120,33 @@ def test_parse_seeds():
 
 def test_report_on_empty_folder(tmp_path, capsys):
     assert report_main([str(tmp_path)]) == 2
-    assert "No finished run" in capsys.readouterr().err
+    assert "No readable finished run" in capsys.readouterr().err
+
+
+def test_report_skips_an_unreadable_run(results_dir, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "results"
+    shutil.copytree(results_dir, copy)
+    [damaged] = list(copy.glob("*-stl-seed1-*"))
+    (damaged / "config.json").write_text("{ not json")
+    assert report_main([str(copy), "--out", str(tmp_path / "report")]) == 0
+    err = capsys.readouterr().err
+    assert f"note: skipped {damaged} (unreadable: JSONDecodeError" in err
+    skipped = {}
+    runs = set(load_results(copy, skipped=skipped)["run"])
+    assert list(skipped) == [damaged] and damaged.name not in runs
+    assert len(runs) == 3
+
+
+def test_report_of_multitask_runs_only(data_dir, tmp_path, capsys):
+    argv = ["--preset", "mnist_hetero_smoke", "--epochs-per-task", "2", "--quiet"]
+    argv += ["--data-dir", str(data_dir), "--out", str(tmp_path)]
+    assert main(argv) == 0
+    assert report_main([str(tmp_path)]) == 0
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert summary.startswith("# Multi-task runs")
+    assert "mean_selected_error" in summary and "| dfcnn" in summary
 
 
 def test_run_json_has_config_hash(results_dir):
