@@ -19,10 +19,10 @@ from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import (
     config_hash,
-    finished_run,
     history_format,
     history_frame,
-    read_history,
+    read_finished,
+    record_history,
     run_id,
     write_history,
     write_run,
@@ -153,8 +153,9 @@ def run_experiment(
     validate(experiment)
     run_dir = Path(out_dir) / run_id(experiment)
     checkpoint = _checkpoint(run_dir, experiment)
-    if finished_run(run_dir, experiment):  # the same command again: reuse it
-        return _reuse(run_dir, experiment, checkpoint, save_model, fmt)
+    history = read_finished(run_dir, experiment)
+    if history is not None:  # the same command again: read it back
+        return _reuse(run_dir, experiment, history, checkpoint, save_model, fmt)
     loaded = None if from_model is None else load_continuation(from_model, experiment)
     protocol = get_protocol(experiment.train.protocol)
     progress = _progress(experiment, protocol, quiet, stream)
@@ -218,7 +219,7 @@ def _try_write(write, rows, status, reason):
         write(rows, status, error=reason)
 
 
-def _reuse(run_dir, experiment, checkpoint, save_model, fmt):
+def _reuse(run_dir, experiment, history, checkpoint, save_model, fmt):
     """The `RunResult` of a run finished before (nothing is trained); its
     history is rewritten in `fmt` if it was kept in the other format."""
     if save_model is not None:
@@ -227,9 +228,8 @@ def _reuse(run_dir, experiment, checkpoint, save_model, fmt):
             "weights; use another --out (or delete that folder) to train it again"
         )
     checkpoint.remove()  # left if the run was killed as it finished
-    history = read_history(run_dir)
     if history_format(run_dir) != fmt:
-        write_history(run_dir, history, fmt)
+        record_history(run_dir, write_history(run_dir, history, fmt))
     summary = get_protocol(experiment.train.protocol).summarize(history)
     return RunResult(run_dir, experiment.train.protocol, history, summary, True)
 

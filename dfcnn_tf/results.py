@@ -83,6 +83,33 @@ def finished_run(run_dir, experiment):
     return finished and history and info.get("config_hash") == expected == stored
 
 
+def read_finished(run_dir, experiment):
+    """The history of the finished run of `experiment` in `run_dir`, or None
+    if there is none or its files do not hold a whole, readable history
+    (then the run is recomputed, never read back half)."""
+    if not finished_run(run_dir, experiment):
+        return None
+    try:
+        if not _history_intact(Path(run_dir)):
+            return None
+        history = read_history(run_dir)
+    except (OSError, ValueError, KeyError, TypeError):  # pandas/pyarrow errors too
+        return None
+    if not set(metrics.HISTORY_COLUMNS) <= set(history.columns) or history.empty:
+        return None
+    return history
+
+
+def _history_intact(run_dir):
+    """True unless `run.json` records a history file that is missing or changed
+    (runs written before the record existed are taken as they are)."""
+    record = json.loads((run_dir / "run.json").read_text()).get("history")
+    if record is None:
+        return True
+    path = run_dir / record["file"]
+    return path.is_file() and file_sha256(path) == record["sha256"]
+
+
 def history_frame(rows, experiment):
     """The long-format history DataFrame of one run from the loop's rows."""
     frame = pd.DataFrame(rows, columns=metrics.HISTORY_COLUMNS[3:])
@@ -137,12 +164,13 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_history(run_dir, history, fmt)
+    record = write_history(run_dir, history, fmt)
     _write_json(run_dir / "config.json", experiment.to_dict())
     tasks_done = int(history["training_task"].max()) + 1 if len(history) else 0
     info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
     info["config_hash"] = config_hash(experiment)
     info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
+    info["history"] = record
     if len(history):
         _write_metric_tables(run_dir, history, get_protocol(experiment.train.protocol))
     _write_json(run_dir / "run.json", info)  # last: its status vouches for the rest
@@ -158,11 +186,35 @@ def _write_metric_tables(run_dir, history, protocol):
 
 def write_history(run_dir, history, fmt):
     """Writes `history.<fmt>` atomically, then removes the other format's file
-    (left by an earlier run of the folder), so one history file remains."""
-    _write_history(history, Path(run_dir) / f"history.{fmt}", fmt)
+    (left by an earlier run of the folder), so one history file remains.
+
+    Returns:
+        The file's record for `run.json`: name, rows and SHA-256, by which a
+        reader knows the file whole and unchanged.
+    """
+    path = Path(run_dir) / f"history.{fmt}"
+    _write_history(history, path, fmt)
     for other in HISTORY_FORMATS:
         if other != fmt:
             (Path(run_dir) / f"history.{other}").unlink(missing_ok=True)
+    return {"file": path.name, "rows": len(history), "sha256": file_sha256(path)}
+
+
+def file_sha256(path):
+    """SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_history(run_dir, record):
+    """Rewrites `run.json` with a new history `record` (after a conversion)."""
+    path = Path(run_dir) / "run.json"
+    info = json.loads(path.read_text())
+    info["history"] = record
+    _write_json(path, info)
 
 
 def history_format(run_dir):
