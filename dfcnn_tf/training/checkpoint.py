@@ -26,14 +26,13 @@ variables that do not match the rebuilt model raise `CheckpointError`.
 
 import dataclasses
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from dfcnn_tf.atomic import atomic_path
 from dfcnn_tf.errors import CheckpointError
 from dfcnn_tf.training.model_state import manifest, model_variables
 from dfcnn_tf.training.restore import (
@@ -202,7 +201,12 @@ class RunCheckpoint:
             return
         try:
             found = json.loads(record.read_text()).get("config_hash")
-        except (OSError, ValueError, AttributeError):
+        except OSError as error:
+            raise CheckpointError(
+                f"{record}: cannot read the checkpoints' record ({error.strerror}); "
+                "check the folder's permissions"
+            ) from None
+        except (ValueError, AttributeError):
             found = "an unreadable record"
         if found != self.config_hash:
             raise self._foreign(found)
@@ -296,10 +300,8 @@ def _corrupt(path, error):
 
 def _write_record(path, data):
     """Writes JSON to `path` atomically (temporary file, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as file:
-        file.write(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(data, indent=2) + "\n")
 
 
 def rows_to_columns(rows):

@@ -210,3 +210,19 @@ def test_a_damaged_history_of_a_finished_run_is_recomputed(
     assert main(argv) == 0
     assert "finished before" not in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_csv(path).drop(columns="time"), expected)
+
+
+def test_results_files_follow_the_umask(tmp_path, data):
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        argv = [*SHORT, *TINY, "--data-dir", str(data), "--out", str(out)]
+        argv += ["--save-model", str(tmp_path / "kept.learner")]
+        assert main(argv) == 0
+    finally:
+        os.umask(old)
+    files = [p for p in _run_dir(out).iterdir() if p.is_file()]
+    files.append(tmp_path / "kept.learner")
+    assert {p.name: p.stat().st_mode & 0o777 for p in files} == {
+        p.name: 0o644 for p in files
+    }
