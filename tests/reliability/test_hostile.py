@@ -192,22 +192,33 @@ def test_absurd_schedules_are_warned_about(capsys):
     assert capsys.readouterr().err.startswith("warning: 1,000,000 epochs in all")
 
 
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, data):
+    """A finished tiny run: its results folder and the command that made it."""
+    out = tmp_path_factory.mktemp("finished") / "out"
+    argv = [*SHORT, *TINY, "--data-dir", str(data), "--out", str(out)]
+    assert main(argv) == 0
+    return out, argv
+
+
 @pytest.mark.parametrize(
     "damage",
     [b"", b"not,a,history\n1,2,3\n", b"\x00\xff garbage", "truncate"],
 )
 def test_a_damaged_history_of_a_finished_run_is_recomputed(
-    capsys, tmp_path, data, damage
+    capsys, tmp_path, finished, damage
 ):
+    import shutil
+
+    original, argv = finished
     out = tmp_path / "out"
-    argv = [*SHORT, *TINY, "--data-dir", str(data), "--out", str(out)]
-    assert main(argv) == 0
+    shutil.copytree(original, out)
     path = _run_dir(out) / "history.csv"
     expected = pd.read_csv(path).drop(columns="time")
     text = path.read_bytes()
     path.write_bytes(text[: len(text) // 3] if damage == "truncate" else damage)
     capsys.readouterr()
-    assert main(argv) == 0
+    assert main([*argv[:-1], str(out)]) == 0
     assert "finished before" not in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_csv(path).drop(columns="time"), expected)
 
