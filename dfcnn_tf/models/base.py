@@ -3,18 +3,12 @@
 A lifelong model grows one task at a time. The training loop only ever asks
 it to add a task, run a task, and name the variables a task may update: the
 shared ones plus the task's own. Method-specific behaviour lives behind these.
-
-Every lifelong model is a `keras.Model` (subclassed): Keras tracks its
-layers and variables, so `summary()`, `variables`, `save_weights` and
-`load_weights` work as for any Keras model. Its forward pass takes the task
-as a second argument, `model(x, task_id)`; tasks are added with `add_task`,
-so it is never built from an input shape alone and needs no `build` call.
 """
 
+import abc
 import dataclasses
 from collections.abc import Callable
 
-import keras
 import numpy as np
 
 
@@ -47,7 +41,7 @@ class TrainingStage:
     finish: Callable[[float], None] | None = None
 
 
-class LifelongModel(keras.Model):
+class LifelongModel(abc.ABC):
     """A model that learns tasks in sequence.
 
     Args:
@@ -58,11 +52,9 @@ class LifelongModel(keras.Model):
     protocols = ("lifelong", "mtl")  # the training protocols the method supports
 
     def __init__(self, config, input_shape):
-        super().__init__(name=config.name)  # keywords only: not a functional model
         self.config = config
         self.input_shape = tuple(int(d) for d in input_shape)
         self._num_tasks = 0
-        self.built = True  # its layers are built as tasks are added
 
     @property
     def num_tasks(self):
@@ -86,7 +78,7 @@ class LifelongModel(keras.Model):
     def __call__(self, inputs, task_id, training=False):
         """Logits of task `task_id` for a batch `(batch, height, width, channels)`."""
         self._check_task(task_id)
-        return super().__call__(inputs, task_id=task_id, training=training)
+        return self.call(inputs, task_id, training=training)
 
     def inference(self, task_id):
         """A function `inputs -> logits` of task `task_id`, without dropout.
@@ -99,7 +91,7 @@ class LifelongModel(keras.Model):
         self._check_task(task_id)
         return lambda inputs: self.call(inputs, task_id, training=False)
 
-    def training_variables(self, task_id):
+    def trainable_variables(self, task_id):
         """What training task `task_id` may update: shared + the task's own."""
         return list(self.shared_variables) + list(self.task_variables(task_id))
 
@@ -108,15 +100,10 @@ class LifelongModel(keras.Model):
 
         Override for methods that train a task in several phases (DEN).
         """
-        return [TrainingStage(epochs, lambda: self.training_variables(task_id))]
+        return [TrainingStage(epochs, lambda: self.trainable_variables(task_id))]
 
     def count_params(self):
-        """Number of scalar parameters over the shared part and every task.
-
-        Counts what the tasks train (`shared_variables`, `task_variables`),
-        as the paper does; Keras' own count would add non-trainable state
-        (dropout seeds, DEN's unit masks and drift anchors).
-        """
+        """Number of scalar parameters over the shared part and every task."""
         seen = {}
         for variable in self.shared_variables:
             seen[id(variable)] = variable
@@ -132,19 +119,19 @@ class LifelongModel(keras.Model):
                 f"Received: task_id={task_id}"
             )
 
+    @abc.abstractmethod
     def _build_task(self, task_id, num_classes):
         """Creates and builds task `task_id`'s own layers."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def call(self, inputs, task_id, training=False):
         """Forward pass of task `task_id`; returns logits."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def task_variables(self, task_id):
         """The variables that belong to task `task_id` alone."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def shared_variables(self):
         """The variables shared by all tasks (updated by every task)."""
-        raise NotImplementedError

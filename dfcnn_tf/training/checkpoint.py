@@ -43,7 +43,7 @@ from dfcnn_tf.training.restore import (
 )
 from dfcnn_tf.training.rng_state import global_rng_state, set_global_rng_state
 
-FORMAT = 2  # 2: DEN's layers are keyed `expandable-*` (models became keras.Model)
+FORMAT = 1
 RECORD = "run.json"  # the folder's configuration record, written first
 STATE_KEY = "state/.ATTRIBUTES/VARIABLE_VALUE"
 # What TensorFlow's checkpoint reader raises on a corrupt or truncated file.

@@ -6,18 +6,8 @@ state such as DEN's unit masks and drift anchors, and the seed-generator
 state of each Dropout layer (so dropout masks continue where they stopped).
 `model_variables` finds them all by walking the model's attributes; a
 variable's key is the path that reaches it (`towers-0-5`,
-`expandable-1-blocks-2-anchor-0`), so a model rebuilt from the same
+`layers-1-blocks-2-anchor-0`), so a model rebuilt from the same
 configuration, with the same tasks added, has the same keys.
-
-Why not Keras' own tracking (`model.variables`, `variable.path`): a path is
-made of layer names, and Keras numbers unnamed layers process-wide
-(`dense_7`), so a model rebuilt in the same process gets other paths; and
-DEN's drift anchors (transient training state) sit in plain objects that
-Keras does not track.
-The walk follows the model's own attributes (not Keras' private
-bookkeeping, `_layers`, `_tracker`, ...), which name the same structure on
-every rebuild. `tests/models/test_keras_native.py` checks that it finds
-every variable Keras tracks.
 """
 
 import dataclasses
@@ -43,8 +33,7 @@ def model_variables(model):
             variables in attributes, lists, tuples, dicts and dataclasses).
     """
     found, seen = {}, set()
-    public = {k: v for k, v in vars(model).items() if not k.startswith("_")}
-    _walk(public, "", found, seen)
+    _walk(vars(model), "", found, seen)
     return found
 
 
