@@ -7,7 +7,7 @@ shared ones plus the task's own. Method-specific behaviour lives behind these.
 Every lifelong model is a `keras.Model`: Keras tracks its layers and
 variables, so `summary()`, `save_weights()` and `load_weights()` work once
 tasks are added. Every layer has a name derived from its place in the model
-(`task3_dense_1`), so a model rebuilt from the same configuration with the
+(`task3_fc_0`), so a model rebuilt from the same configuration with the
 same tasks added loads weights saved by another.
 """
 
@@ -56,7 +56,7 @@ class LifelongModel(keras.Model):
     Args:
         config: the model's `ModelConfig`.
         input_shape: shape of one image, `(height, width, channels)`.
-        name: the Keras name of the model (default: its class's snake-case name).
+        name: the Keras name of the model (default: Keras' name for the class).
     """
 
     protocols = ("lifelong", "mtl")  # the training protocols the method supports
@@ -128,8 +128,9 @@ class LifelongModel(keras.Model):
         """Number of scalar parameters over the shared part and every task.
 
         The paper's count: the variables `shared_variables` and
-        `task_variables` name. Keras' own count would add non-trainable state
-        (DEN's masks and drift anchors) and units DEN no longer uses.
+        `task_variables` name. It equals Keras' count (`model.weights`) for
+        every model but DEN, which overrides it: Keras' count would add DEN's
+        masks, drift anchors and dead units.
 
         Returns:
             An int.
