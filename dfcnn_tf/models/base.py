@@ -3,12 +3,18 @@
 A lifelong model grows one task at a time. The training loop only ever asks
 it to add a task, run a task, and name the variables a task may update: the
 shared ones plus the task's own. Method-specific behaviour lives behind these.
+
+Every lifelong model is a `keras.Model`: Keras tracks its layers and
+variables, so `summary()`, `save_weights()` and `load_weights()` work once
+tasks are added. Every layer has a name derived from its place in the model
+(`task3_fc_0`), so a model rebuilt from the same configuration with the
+same tasks added loads weights saved by another.
 """
 
-import abc
 import dataclasses
 from collections.abc import Callable
 
+import keras
 import numpy as np
 
 
@@ -41,17 +47,22 @@ class TrainingStage:
     finish: Callable[[float], None] | None = None
 
 
-class LifelongModel(abc.ABC):
+class LifelongModel(keras.Model):
     """A model that learns tasks in sequence.
+
+    Subclasses implement `_build_task`, `call`, `task_variables` and
+    `shared_variables`.
 
     Args:
         config: the model's `ModelConfig`.
         input_shape: shape of one image, `(height, width, channels)`.
+        name: the Keras name of the model (default: Keras' name for the class).
     """
 
     protocols = ("lifelong", "mtl")  # the training protocols the method supports
 
-    def __init__(self, config, input_shape):
+    def __init__(self, config, input_shape, name=None):
+        super().__init__(name=name)  # keywords only: two positionals mean functional
         self.config = config
         self.input_shape = tuple(int(d) for d in input_shape)
         self._num_tasks = 0
@@ -73,10 +84,17 @@ class LifelongModel(abc.ABC):
         task_id = self._num_tasks
         self._build_task(task_id, num_classes)
         self._num_tasks += 1
+        self.built = True  # for `summary()`; the tracker stays open for new tasks
         return task_id
 
     def __call__(self, inputs, task_id, training=False):
-        """Logits of task `task_id` for a batch `(batch, height, width, channels)`."""
+        """Logits of task `task_id` for a batch `(batch, height, width, channels)`.
+
+        Calls `call` directly: Keras' `Layer.__call__` (input casting, masks,
+        building from the first input) has nothing to do for a model whose
+        tasks build their own layers, and leaving it out keeps the compiled
+        training step exactly as before.
+        """
         self._check_task(task_id)
         return self.call(inputs, task_id, training=training)
 
@@ -91,8 +109,12 @@ class LifelongModel(abc.ABC):
         self._check_task(task_id)
         return lambda inputs: self.call(inputs, task_id, training=False)
 
-    def trainable_variables(self, task_id):
-        """What training task `task_id` may update: shared + the task's own."""
+    def training_variables(self, task_id):
+        """What training task `task_id` may update: shared + the task's own.
+
+        (Keras' `trainable_variables` property is every trainable variable of
+        every task.)
+        """
         return list(self.shared_variables) + list(self.task_variables(task_id))
 
     def training_stages(self, task_id, epochs):
@@ -100,10 +122,19 @@ class LifelongModel(abc.ABC):
 
         Override for methods that train a task in several phases (DEN).
         """
-        return [TrainingStage(epochs, lambda: self.trainable_variables(task_id))]
+        return [TrainingStage(epochs, lambda: self.training_variables(task_id))]
 
     def count_params(self):
-        """Number of scalar parameters over the shared part and every task."""
+        """Number of scalar parameters over the shared part and every task.
+
+        The paper's count: the variables `shared_variables` and
+        `task_variables` name. It equals Keras' count (`model.weights`) for
+        every model but DEN, which overrides it: Keras' count would add DEN's
+        masks, drift anchors and dead units.
+
+        Returns:
+            An int.
+        """
         seen = {}
         for variable in self.shared_variables:
             seen[id(variable)] = variable
@@ -119,19 +150,19 @@ class LifelongModel(abc.ABC):
                 f"Received: task_id={task_id}"
             )
 
-    @abc.abstractmethod
     def _build_task(self, task_id, num_classes):
         """Creates and builds task `task_id`'s own layers."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def call(self, inputs, task_id, training=False):
         """Forward pass of task `task_id`; returns logits."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def task_variables(self, task_id):
         """The variables that belong to task `task_id` alone."""
+        raise NotImplementedError
 
     @property
-    @abc.abstractmethod
     def shared_variables(self):
         """The variables shared by all tasks (updated by every task)."""
+        raise NotImplementedError

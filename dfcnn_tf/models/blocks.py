@@ -29,7 +29,10 @@ def conv_stack(conv_specs, prefix="conv"):
     for i, spec in enumerate(conv_specs):
         layers.append(conv2d(spec.filters, spec.kernel, name=f"{prefix}_{i}"))
         if spec.pool > 1:
-            layers.append(keras.layers.MaxPooling2D(spec.pool, padding="same"))
+            pool = keras.layers.MaxPooling2D(
+                spec.pool, padding="same", name=f"{prefix}_{i}_pool"
+            )
+            layers.append(pool)
     return layers
 
 

@@ -55,7 +55,8 @@ class DynamicallyExpandableNetwork(LifelongModel):
     """DEN over an HPS-shaped conv net with per-task output layers.
 
     Attributes:
-        layers: the `ExpandableLayer`s, conv layers first, then hidden FC.
+        expandable_layers: the `ExpandableLayer`s, conv layers first, then
+            hidden FC (Keras' `layers` lists every sublayer).
         heads: per task, its output `(kernel, bias)`.
         growth: per task, `{"expanded": [...], "split": [...]}` units per layer.
     """
@@ -67,23 +68,28 @@ class DynamicallyExpandableNetwork(LifelongModel):
         _validate(config.den)
         self.options = config.den
         self.num_conv = len(config.conv)
-        self.layers, self.head_spatial = _expandable_layers(config, self.input_shape)
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.expandable_layers, self.head_spatial = _expandable_layers(
+            config, self.input_shape
+        )
+        self.dropout = keras.layers.Dropout(config.dropout, name="dropout")
         self.heads = []
         self.growth = []
 
-    def _inputs(self, index, task_id):
+    def _input_units(self, index, task_id):
         """Inputs task `task_id` feeds layer `index` (the head when past the end)."""
         if index == 0:
             return self.input_shape[-1]
-        return self.layers[index - 1].units(task_id)
+        return self.expandable_layers[index - 1].units(task_id)
 
     def _build_task(self, task_id, num_classes):
-        for i, layer in enumerate(self.layers):
-            before = self._inputs(i, task_id - 1) if task_id else 0
-            layer.add_task(task_id, self._inputs(i, task_id), before)
+        for i, layer in enumerate(self.expandable_layers):
+            before = self._input_units(i, task_id - 1) if task_id else 0
+            layer.add_task(task_id, self._input_units(i, task_id), before)
             layer.set_anchors(task_id)
-        shape = (*self.head_spatial, self._inputs(len(self.layers), task_id))
+        shape = (
+            *self.head_spatial,
+            self._input_units(len(self.expandable_layers), task_id),
+        )
         init = keras.initializers.TruncatedNormal(stddev=DENSE_STDDEV)
         kernel = init((*shape, num_classes))
         bias = np.full(num_classes, DEFAULT_BIAS, "float32")
@@ -94,12 +100,15 @@ class DynamicallyExpandableNetwork(LifelongModel):
             )
         )
         self.growth.append(
-            {"expanded": [0] * len(self.layers), "split": [0] * len(self.layers)}
+            {
+                "expanded": [0] * len(self.expandable_layers),
+                "split": [0] * len(self.expandable_layers),
+            }
         )
 
     def call(self, inputs, task_id, training=False):
         x, index = tf.convert_to_tensor(inputs), None
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self.expandable_layers):
             if i == self.num_conv:
                 x = self.dropout(x, training=training)
             kernel, bias, index = layer.live_kernel(task_id, index)
@@ -110,7 +119,7 @@ class DynamicallyExpandableNetwork(LifelongModel):
                     x = tf.nn.max_pool2d(x, pool, pool, "SAME")
             else:
                 x = tf.nn.relu(_dense(x, kernel) + bias)
-        if len(self.layers) == self.num_conv:
+        if len(self.expandable_layers) == self.num_conv:
             x = self.dropout(x, training=training)
         kernel, bias = self.heads[task_id]
         if index is not None:  # the head reads the alive units only
@@ -120,18 +129,21 @@ class DynamicallyExpandableNetwork(LifelongModel):
     @property
     def shared_variables(self):
         return [
-            v for layer in self.layers for b in layer.blocks for v in (b.kernel, b.bias)
+            v
+            for layer in self.expandable_layers
+            for b in layer.blocks
+            for v in (b.kernel, b.bias)
         ]
 
     def task_variables(self, task_id):
         self._check_task(task_id)
         return list(self.heads[task_id])
 
-    def trainable_variables(self, task_id):
+    def training_variables(self, task_id):
         """The blocks holding task `task_id`'s live units, and its output layer."""
         self._check_task(task_id)
         variables = []
-        for layer in self.layers:
+        for layer in self.expandable_layers:
             owners = layer.versions(task_id)
             blocks = {
                 id(owners[p][0]): owners[p][0]
@@ -151,8 +163,8 @@ class DynamicallyExpandableNetwork(LifelongModel):
         if self.num_tasks == 0:
             return 0
         total, alive = 0, None
-        for layer in self.layers:
-            total += layer.count_params(alive)
+        for layer in self.expandable_layers:
+            total += layer.count_live_params(alive)
             alive = layer.alive(self.num_tasks - 1)
         for kernel, _ in self.heads:
             n_in = (

@@ -70,11 +70,16 @@ class Block:
         return self.mask.numpy() > 0.5
 
 
-class ExpandableLayer:
+class ExpandableLayer(keras.layers.Layer):
     """The blocks of one conv or hidden FC layer.
 
+    A Keras layer only so that Keras tracks its variables (`block_variables`:
+    each block's kernel, bias and mask, then its anchors, in order of
+    creation); the model computes with its kernels (`live_kernel`), never
+    calls it.
+
     Args:
-        name: prefix of the variable names.
+        name: the layer's name, prefix of the variable names.
         spatial: the kernel's leading axes, e.g. `(3, 3)` for a conv layer,
             `(8, 8)` for an FC layer on a flattened 8x8 map, `()` for FC on FC.
         units: the number of units task 0 starts with.
@@ -82,11 +87,13 @@ class ExpandableLayer:
     """
 
     def __init__(self, name, spatial, units, expansion):
-        self.name = name
+        super().__init__(name=name)
         self.spatial = tuple(int(s) for s in spatial)
         self.base_units = int(units)
         self.expansion = int(expansion)
         self.blocks = []
+        self.block_variables = []  # tracked by Keras, in order of creation
+        self.built = True  # blocks come with tasks, not with an input shape
 
     def units(self, task_id):
         """How many logical units task `task_id` sees (alive or not)."""
@@ -101,11 +108,15 @@ class ExpandableLayer:
             n_in_before: units of the layer below that task `task_id - 1` sees.
         """
         if task_id == 0:
-            self.blocks.append(self._block(BASE, 0, n_in, self.base_units, 1.0))
+            self._add_block(self._block(BASE, 0, n_in, self.base_units, 1.0))
             return
-        self.blocks.append(self._block(EXPAND, task_id, n_in, self.expansion, 0.0))
+        self._add_block(self._block(EXPAND, task_id, n_in, self.expansion, 0.0))
         old = self.units(task_id - 1)
-        self.blocks.append(self._block(SPLIT, task_id, n_in_before, old, 0.0))
+        self._add_block(self._block(SPLIT, task_id, n_in_before, old, 0.0))
+
+    def _add_block(self, block):
+        self.blocks.append(block)
+        self.block_variables.extend([block.kernel, block.bias, block.mask])
 
     def _block(self, kind, stamp, n_in, n_units, mask):
         shape = (*self.spatial, n_in, n_units)
@@ -240,6 +251,7 @@ class ExpandableLayer:
                     keras.Variable(v.numpy(), trainable=False, name=f"{v.name}_anchor")
                     for v in (block.kernel, block.bias)
                 )
+                self.block_variables.extend(block.anchor)
             else:
                 for anchor, variable in zip(
                     block.anchor, (block.kernel, block.bias), strict=True
@@ -317,7 +329,7 @@ class ExpandableLayer:
         block.mask.assign(np.where(dead, 0.0, block.mask.numpy()).astype("float32"))
         return int(block.live().sum())
 
-    def count_params(self, inputs_alive):
+    def count_live_params(self, inputs_alive):
         """Scalar parameters held for live units, counting inputs alive in
         `inputs_alive` (a boolean over the layer below's units; None: all).
         """

@@ -60,14 +60,16 @@ def select_subnetwork(model, task_id, threshold):
         the first layer: every input channel).
     """
     kernel = model.heads[task_id][0].numpy()  # (*spatial, n_in, classes)
-    selection = [None] * len(model.layers)
-    if not model.layers:
+    selection = [None] * len(model.expandable_layers)
+    if not model.expandable_layers:
         return selection
-    selected = _strong_inputs(kernel, threshold) & model.layers[-1].alive(task_id)
-    for index in reversed(range(len(model.layers))):
+    selected = _strong_inputs(kernel, threshold) & model.expandable_layers[-1].alive(
+        task_id
+    )
+    for index in reversed(range(len(model.expandable_layers))):
         rows = None
         if index > 0:
-            kernel = model.layers[index].kernel(task_id)[0].numpy()
+            kernel = model.expandable_layers[index].kernel(task_id)[0].numpy()
             rows = _strong_inputs(kernel[..., selected], threshold)
         selection[index] = (selected, rows)
         selected = rows
@@ -160,7 +162,7 @@ class DENSchedule:
     def after_selective(self, loss):
         """Expands every layer if `loss` is above the loss threshold."""
         if loss > self.options.loss_threshold:
-            for layer in self.model.layers:
+            for layer in self.model.expandable_layers:
                 layer.expand(self.task_id)
             self.expanded = True
 
@@ -171,10 +173,10 @@ class DENSchedule:
         if self.expanded:
             growth["expanded"] = [
                 layer.prune(self.task_id, self.options.zero_threshold)
-                for layer in self.model.layers
+                for layer in self.model.expandable_layers
             ]
         growth["split"] = []
-        for layer in self.model.layers:
+        for layer in self.model.expandable_layers:
             units = split_units(
                 layer.drift(self.task_id),
                 self.options.sparsity_threshold,
@@ -186,7 +188,7 @@ class DENSchedule:
     # ---------------------------------------------------------------- plans
 
     def _first_task_plan(self):
-        variables = self.model.trainable_variables(0)
+        variables = self.model.training_variables(0)
         kernels = _kernels(variables)
         return Plan(variables, None, lambda: self._l1(kernels))
 
@@ -209,7 +211,9 @@ class DENSchedule:
     def _expand_plan(self):
         if not self.expanded:
             return self._selective_plan()
-        blocks = [layer.block(self.task_id, EXPAND) for layer in self.model.layers]
+        blocks = [
+            layer.block(self.task_id, EXPAND) for layer in self.model.expandable_layers
+        ]
         new = [b.kernel for b in blocks]
         head = list(self.model.heads[self.task_id])
         variables = head + [v for b in blocks for v in (b.kernel, b.bias)]
@@ -221,7 +225,9 @@ class DENSchedule:
 
     def _split_plan(self):
         groups = []
-        for layer, group in zip(self.model.layers, self._selected(), strict=True):
+        for layer, group in zip(
+            self.model.expandable_layers, self._selected(), strict=True
+        ):
             old = layer.units(self.task_id - 1)
             split = np.zeros(layer.units(self.task_id), bool)
             split[:old] = layer.block(self.task_id, SPLIT).live()
@@ -229,7 +235,9 @@ class DENSchedule:
             new[:old] = False
             groups.append([group, (split, None), (new, None)])
         anchored = [
-            p for layer in self.model.layers for p in layer.anchored(self.task_id)
+            p
+            for layer in self.model.expandable_layers
+            for p in layer.anchored(self.task_id)
         ]
         return self._masked_plan(groups, lambda k: self._l1(k) + self._drift(anchored))
 
@@ -239,7 +247,9 @@ class DENSchedule:
         """
         variables = list(self.model.heads[self.task_id])
         masks = [None] * len(variables)
-        for layer, layer_groups in zip(self.model.layers, groups, strict=True):
+        for layer, layer_groups in zip(
+            self.model.expandable_layers, groups, strict=True
+        ):
             for variable, mask in layer.trainable_masks(self.task_id, layer_groups):
                 variables.append(variable)
                 masks.append(mask)

@@ -53,8 +53,14 @@ class DFCNN(GeneratedKernelModel):
         for i, conv in enumerate(self.config.conv):
             layers.append(self._dfconv(i, name=f"task{task_id}_dfconv_{i}"))
             if conv.pool > 1:
-                layers.append(keras.layers.MaxPooling2D(conv.pool, padding="same"))
-        layers += task_head(self.config.fc_hidden, num_classes, self.config.dropout)
+                layers.append(
+                    keras.layers.MaxPooling2D(
+                        conv.pool, padding="same", name=f"task{task_id}_pool_{i}"
+                    )
+                )
+        layers += task_head(
+            self.config.fc_hidden, num_classes, self.config.dropout, f"task{task_id}"
+        )
         tower = keras.Sequential(layers, name=f"task{task_id}")
         tower.build((None, *self.input_shape))
         self.towers.append(tower)

@@ -20,7 +20,9 @@ class HardParameterSharing(LifelongModel):
         self.heads = []
 
     def _build_task(self, task_id, num_classes):
-        layers = task_head(self.config.fc_hidden, num_classes, self.config.dropout)
+        layers = task_head(
+            self.config.fc_hidden, num_classes, self.config.dropout, f"task{task_id}"
+        )
         features = self.trunk.output_shape[1:]
         self.heads.append(build_sequential(layers, features, f"task{task_id}_head"))
 

@@ -203,10 +203,10 @@ class ProgressiveNetwork(LifelongModel):
         self.columns = []  # per task: its `LateralConv2D` layers, in order
         self.heads = []
         self.pools = [
-            keras.layers.MaxPooling2D(spec.pool, padding="same")
+            keras.layers.MaxPooling2D(spec.pool, padding="same", name=f"pool_{i}")
             if spec.pool > 1
             else None
-            for spec in config.conv
+            for i, spec in enumerate(config.conv)
         ]
 
     def _build_task(self, task_id, num_classes):
@@ -217,7 +217,9 @@ class ProgressiveNetwork(LifelongModel):
             shape = column[-1].compute_output_shape([shape])
             if self.pools[i] is not None:
                 shape = self.pools[i].compute_output_shape(shape)
-        layers = task_head(self.config.fc_hidden, num_classes, self.config.dropout)
+        layers = task_head(
+            self.config.fc_hidden, num_classes, self.config.dropout, f"task{task_id}"
+        )
         head = build_sequential(layers, shape[1:], f"task{task_id}_head")
         self.columns.append(column)
         self.heads.append(head)

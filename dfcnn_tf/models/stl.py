@@ -20,7 +20,9 @@ class SingleTaskCNN(LifelongModel):
 
     def _build_task(self, task_id, num_classes):
         layers = conv_stack(self.config.conv, prefix=f"task{task_id}_conv")
-        layers += task_head(self.config.fc_hidden, num_classes, self.config.dropout)
+        layers += task_head(
+            self.config.fc_hidden, num_classes, self.config.dropout, f"task{task_id}"
+        )
         self.towers.append(build_sequential(layers, self.input_shape, f"task{task_id}"))
 
     def call(self, inputs, task_id, training=False):

@@ -328,8 +328,14 @@ class TensorFactorisedCNN(GeneratedKernelModel):
                 TuckerConv2D(self.factors[i], name=f"task{task_id}_tfconv_{i}")
             )
             if conv.pool > 1:
-                layers.append(keras.layers.MaxPooling2D(conv.pool, padding="same"))
-        layers += task_head(self.config.fc_hidden, num_classes, self.config.dropout)
+                layers.append(
+                    keras.layers.MaxPooling2D(
+                        conv.pool, padding="same", name=f"task{task_id}_pool_{i}"
+                    )
+                )
+        layers += task_head(
+            self.config.fc_hidden, num_classes, self.config.dropout, f"task{task_id}"
+        )
         tower = build_sequential(layers, self.input_shape, f"task{task_id}")
         for i, layer in enumerate(_layers_of(tower, TuckerConv2D)):
             layer.task_factor.assign(self._new_task_row(i, task_id))

@@ -2,8 +2,9 @@
 
 A checkpoint (`tf.train.Checkpoint`, kept by a `tf.train.CheckpointManager`
 in `<run dir>/checkpoints/`) holds
-- `model/<key>`: every model variable (`model_state.model_variables`: shared,
-  every task's, masks, anchors, dropout seed states);
+- `model/<key>`: every variable Keras tracks in the model, keyed by its
+  place in the model's layers (`model_state.model_variables`: shared, every
+  task's, masks, anchors, dropout seed states);
 - `optimizer/<i>-<j>`: the variables of the optimizers in use (none at a
   task's end: the next task starts a fresh one);
 - `state`: one JSON string with the loop's position (task, epoch of the
@@ -43,7 +44,7 @@ from dfcnn_tf.training.restore import (
 )
 from dfcnn_tf.training.rng_state import global_rng_state, set_global_rng_state
 
-FORMAT = 1
+FORMAT = 2  # 2: model keys from Keras' layer tree (1: from attribute names)
 RECORD = "run.json"  # the folder's configuration record, written first
 STATE_KEY = "state/.ATTRIBUTES/VARIABLE_VALUE"
 # What TensorFlow's checkpoint reader raises on a corrupt or truncated file.

@@ -4,73 +4,86 @@ A checkpoint must hold the whole state of a model: the shared variables,
 every task's variables, and what no `task_variables` lists: non-trainable
 state such as DEN's unit masks and drift anchors, and the seed-generator
 state of each Dropout layer (so dropout masks continue where they stopped).
-`model_variables` finds them all by walking the model's attributes; a
-variable's key is the path that reaches it (`towers-0-5`,
-`layers-1-blocks-2-anchor-0`), so a model rebuilt from the same
-configuration, with the same tasks added, has the same keys.
+A lifelong model is a `keras.Model`, so Keras tracks all of it
+(`model.variables`); this module only names each variable by where it sits
+in the tree of layers: the names of the layers that lead to it, then its own
+name in its layer (`task0-task0_fc_0-kernel`,
+`conv_0-conv_0_t1_split_mask`, `task0-task0_dropout-seed_generator_state`).
+
+Every layer of a lifelong model has a name fixed by its place in the model,
+so a model rebuilt from the same configuration, with the same tasks added,
+has the same keys. Keras' `variable.path` is not used: a Dropout layer's
+seed generator takes a process-wide counter in its name
+(`seed_generator_12`), which changes from one build to the next.
 """
 
-import dataclasses
+import collections
 import re
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-PACKAGE = "dfcnn_tf"  # plain objects of this package are walked into
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
 def model_variables(model):
-    """`{key: variable}` of every distinct variable reachable from `model`.
+    """`{key: variable}` of every variable Keras tracks in `model`.
 
-    Keys hold only letters, digits, `_` and `-` (the path separator), and
-    follow the model's construction order. A variable reached twice (a
-    shared knowledge base seen from every task's layers) keeps its first key.
+    Keys hold only letters, digits, `_` and `-` (the separator between a
+    layer's name and what it holds), and follow the order in which Keras
+    tracked the layers. A variable reached twice (a shared knowledge base
+    seen from every task's layers) keeps its first key.
 
     Args:
-        model: a `LifelongModel` (or any object holding Keras layers and
-            variables in attributes, lists, tuples, dicts and dataclasses).
+        model: a `LifelongModel` (any Keras layer).
+
+    Returns:
+        A dict `{key: variable}`; its values are `model.variables`.
     """
     found, seen = {}, set()
-    _walk(vars(model), "", found, seen)
+    _collect(model, "", found, seen)
     return found
 
 
 def manifest(variables):
-    """`{key: [shape, dtype]}` of a `{key: variable}` dict (JSON-ready)."""
+    """`{key: [shape, dtype]}` of a `{key: variable}` dict (JSON-ready).
+
+    Args:
+        variables: a dict `{key: variable}`, as `model_variables` returns.
+
+    Returns:
+        A dict `{key: [shape as a list of ints, dtype name]}`.
+    """
     return {
         key: [list(map(int, v.shape)), np.dtype(v.dtype).name]
         for key, v in variables.items()
     }
 
 
-def _walk(obj, path, found, seen):
-    if id(obj) in seen:
+def _collect(layer, prefix, found, seen):
+    """Adds `layer`'s own variables, then its sublayers', to `found`."""
+    if id(layer) in seen:
         return
-    if isinstance(obj, keras.Variable | tf.Variable):
-        seen.add(id(obj))
-        found[path] = obj
-        return
-    children = _children(obj)
-    if children is None:
-        return
-    seen.add(id(obj))
-    for name, child in children:
-        key = _UNSAFE.sub("_", str(name))
-        _walk(child, f"{path}-{key}" if path else key, found, seen)
+    seen.add(id(layer))
+    sublayers = _sublayers(layer)
+    inside = {id(v) for sub in sublayers for v in sub.variables}
+    names = collections.Counter()
+    for variable in layer.variables:  # own ones first, as Keras lists them
+        if id(variable) in inside or id(variable) in seen:
+            continue
+        seen.add(id(variable))
+        name = _UNSAFE.sub("_", variable.name)
+        names[name] += 1
+        if names[name] > 1:  # two of one name in a layer: number the later
+            name = f"{name}_{names[name] - 1}"
+        found[f"{prefix}{name}"] = variable
+    for sub in sublayers:
+        _collect(sub, f"{prefix}{_UNSAFE.sub('_', sub.name)}-", found, seen)
 
 
-def _children(obj):
-    """`(name, child)` pairs to walk into, or None for a leaf."""
-    if isinstance(obj, keras.layers.Layer):  # its variables, sublayers included
-        return list(enumerate(obj.variables))
-    if isinstance(obj, dict):
-        return list(obj.items())
-    if isinstance(obj, list | tuple):
-        return list(enumerate(obj))
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
-    if type(obj).__module__.startswith(PACKAGE) and hasattr(obj, "__dict__"):
-        return list(vars(obj).items())
-    return None
+def _sublayers(layer):
+    """The layers Keras tracks directly in `layer`, in tracking order.
+
+    Keras has no public accessor for a plain layer's sublayers
+    (`Model.layers` is this same call on a model).
+    """
+    return layer._flatten_layers(include_self=False, recursive=False)

@@ -51,7 +51,7 @@ class TaskLearner:
                 trainable variables (shared + its own).
         """
         if stage is None:
-            stage = TrainingStage(1, lambda: model.trainable_variables(task_id))
+            stage = TrainingStage(1, lambda: model.training_variables(task_id))
         return cls(
             model, task_id, optimizer, train.batch_size, train.loss_reduction, stage
         )

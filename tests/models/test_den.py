@@ -130,7 +130,7 @@ def test_every_stage_variable_gets_a_gradient():
     names = [name for name, _ in stage_epochs(8)]
     for name, stage in zip(names, model.training_stages(1, 8), strict=True):
         if name == "expand":  # as if training had moved conv_0's unit 2
-            unit = model.layers[0].blocks[0].kernel
+            unit = model.expandable_layers[0].blocks[0].kernel
             unit.assign(unit.numpy() + np.eye(4, dtype="float32")[2] * 0.3)
         variables, masks, gradients = stage_gradients(model, stage, x, y)
         assert len({id(v) for v in variables}) == len(variables)
@@ -145,9 +145,11 @@ def test_every_stage_variable_gets_a_gradient():
         if stage.finish is not None:
             stage.finish(1.0)  # above loss_threshold: expand
     assert model.growth[1] == {"expanded": [2, 2, 2], "split": [1, 0, 0]}
-    split_copy = model.layers[0].block(1, SPLIT).kernel.path
+    split_copy = model.expandable_layers[0].block(1, SPLIT).kernel.path
     assert split_copy in seen[-1]
-    assert all(model.layers[0].block(1, EXPAND).kernel.path in s for s in seen[2:])
+    assert all(
+        model.expandable_layers[0].block(1, EXPAND).kernel.path in s for s in seen[2:]
+    )
 
 
 def test_first_task_trains_everything_with_l1():
@@ -180,7 +182,7 @@ def test_cifar_parameter_count_one_task_equals_hps():
     assert model.count_params() == hps.count_params() == 65_568 + 262_858
     model.add_task(10)  # expansion units exist but are dead until expanded
     assert model.count_params() == 328_426 + 650
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         layer.expand(1)
     assert model.count_params() == 328_426 + 107_776 + 810
 
@@ -189,7 +191,7 @@ def test_output_shapes_and_finite():
     model = tiny_model(num_tasks=0)
     for num_classes in (3, 5):
         model.add_task(num_classes)
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         layer.expand(1)
     for task_id, num_classes in ((0, 3), (1, 5)):
         for training in (False, True):
@@ -211,7 +213,7 @@ def test_expansion_when_the_loss_threshold_is_not_met(expanded):
     model, _, _, saved = expanded
     growth = model.growth[1]
     assert growth["expanded"] == [EXPANSION] * 3
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         assert np.all(layer.block(1, EXPAND).live())
     added = saved[1]["count"] - saved[0]["count"]
     assert added == (
@@ -225,7 +227,7 @@ def test_no_expansion_when_the_loss_threshold_is_met():
     model, _, _, saved = train_two_tasks(loss_threshold=1e9)
     growth = model.growth[1]
     assert growth["expanded"] == [0, 0, 0]
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         assert not np.any(layer.block(1, EXPAND).live())
     added = saved[1]["count"] - saved[0]["count"]
     assert added == HEAD_1_PARAMS[False] + layer_deltas(
@@ -235,9 +237,9 @@ def test_no_expansion_when_the_loss_threshold_is_met():
 
 def test_pruning_drops_new_units_with_near_zero_weights():
     model = tiny_model()
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         layer.expand(1)
-    layer = model.layers[1]
+    layer = model.expandable_layers[1]
     block = layer.block(1, EXPAND)
     before = model.count_params()
     kernel = block.kernel.numpy()
@@ -257,7 +259,7 @@ def test_split_duplicates_the_drifting_unit_and_keeps_old_weights():
     model = tiny_model()
     probe = images()
     task0_before = model(probe, 0).numpy()
-    base = model.layers[0].blocks[0]
+    base = model.expandable_layers[0].blocks[0]
     original = base.kernel.numpy().copy()
     drifted = original.copy()
     drifted[..., 2] += 0.3  # as if training task 1 had moved unit 2
@@ -265,10 +267,10 @@ def test_split_duplicates_the_drifting_unit_and_keeps_old_weights():
     DENSchedule(model, 1).after_expand(loss=1.0)
 
     assert model.growth[1]["split"] == [1, 0, 0]
-    copy = model.layers[0].block(1, SPLIT)
+    copy = model.expandable_layers[0].block(1, SPLIT)
     np.testing.assert_array_equal(copy.live(), [False, False, True, False])
     np.testing.assert_array_equal(base.kernel.numpy(), original)  # old copy
-    task1_kernel = model.layers[0].kernel(1)[0].numpy()
+    task1_kernel = model.expandable_layers[0].kernel(1)[0].numpy()
     np.testing.assert_array_equal(task1_kernel[..., 2], drifted[..., 2])
     np.testing.assert_array_equal(task1_kernel[..., :2], original[..., :2])
     np.testing.assert_array_equal(model(probe, 0).numpy(), task0_before)
@@ -276,14 +278,14 @@ def test_split_duplicates_the_drifting_unit_and_keeps_old_weights():
 
 def test_split_copy_serves_later_tasks_and_is_trained_by_them():
     model = tiny_model(num_tasks=2)
-    base = model.layers[0].blocks[0]
+    base = model.expandable_layers[0].blocks[0]
     base.kernel.assign(base.kernel.numpy() + np.eye(4, dtype="float32")[1])
     DENSchedule(model, 1).after_expand(loss=1.0)
     model.add_task(NUM_CLASSES)
-    copy = model.layers[0].block(1, SPLIT)
-    task2 = model.layers[0].kernel(2)[0].numpy()
+    copy = model.expandable_layers[0].block(1, SPLIT)
+    task2 = model.expandable_layers[0].kernel(2)[0].numpy()
     np.testing.assert_array_equal(task2[..., 1], copy.kernel.numpy()[..., 1])
-    trained = {id(v) for v in model.trainable_variables(2)}
+    trained = {id(v) for v in model.training_variables(2)}
     assert id(copy.kernel) in trained and id(base.kernel) in trained
 
 
@@ -297,7 +299,7 @@ def test_task0_variables_and_split_units_bit_identical(expanded):
     # every unit split at task 1 keeps, for task 0, the weights task 0 left
     shared_at_0 = saved[0]["shared"]
     assert sum(model.growth[1]["split"]) > 0
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         split = np.flatnonzero(layer.block(1, SPLIT).live())
         base = layer.blocks[0]
         np.testing.assert_array_equal(
@@ -307,12 +309,12 @@ def test_task0_variables_and_split_units_bit_identical(expanded):
 
 def test_task0_logits_use_only_units_up_to_task0():
     model = tiny_model()
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         layer.expand(1)
     probe = images()
     task0, task1 = model(probe, 0).numpy(), model(probe, 1).numpy()
     rng = np.random.default_rng(3)
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         for block in layer.blocks:
             if block.stamp == 1:
                 for variable in (block.kernel, block.bias, block.mask):
@@ -336,14 +338,16 @@ def test_recorded_accuracy_matches_direct_prediction(expanded):
             assert last[(task.task_id, split)] == pytest.approx(np.mean(predicted == y))
 
 
-def test_trainable_variables_are_the_live_units_and_the_head():
+def test_training_variables_are_the_live_units_and_the_head():
     model = tiny_model()
-    names = {v.path for v in model.trainable_variables(1)}
+    names = {v.path for v in model.training_variables(1)}
     assert names == {
         v.path
-        for layer in model.layers
+        for layer in model.expandable_layers
         for v in (layer.blocks[0].kernel, layer.blocks[0].bias)
     } | {v.path for v in model.task_variables(1)}
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         layer.expand(1)
-    assert len(model.trainable_variables(1)) == len(names) + 2 * len(model.layers)
+    assert len(model.training_variables(1)) == len(names) + 2 * len(
+        model.expandable_layers
+    )

@@ -115,8 +115,8 @@ def test_task_variables_are_disjoint_and_exclude_kb(cifar_model):
         seen |= ids
 
 
-def test_trainable_variables_are_shared_plus_task(cifar_model):
-    variables = cifar_model.trainable_variables(3)
+def test_training_variables_are_shared_plus_task(cifar_model):
+    variables = cifar_model.training_variables(3)
     expected = cifar_model.shared_variables + cifar_model.task_variables(3)
     assert [id(v) for v in variables] == [id(v) for v in expected]
 
@@ -214,7 +214,7 @@ def test_every_trainable_variable_gets_a_gradient(cifar_model, task_id):
     rng = np.random.default_rng(task_id)
     x = images(batch=8, seed=task_id)
     labels = rng.integers(0, NUM_CLASSES, size=8)
-    variables = cifar_model.trainable_variables(task_id)
+    variables = cifar_model.training_variables(task_id)
     with tf.GradientTape() as tape:
         logits = cifar_model(x, task_id, training=False)
         loss = tf.reduce_mean(

@@ -220,7 +220,7 @@ def test_every_trained_variable_gets_a_gradient_and_no_earlier_column():
     labels = tf.constant([0, 1, 2, 3], tf.int64)
     x = images()
     for task_id in range(3):
-        variables = model.trainable_variables(task_id)
+        variables = model.training_variables(task_id)
         earlier = [v for t in range(task_id) for v in model.task_variables(t)]
         with tf.GradientTape(persistent=True) as tape:
             logits = model(x, task_id, training=False)
@@ -240,7 +240,7 @@ def test_task_variables_are_disjoint_columns():
     model = model_with_tasks(TINY, TINY_INPUT, (3, 3, 3))
     ids = [{id(v) for v in model.task_variables(t)} for t in range(3)]
     assert not ids[0] & ids[1] and not ids[0] & ids[2] and not ids[1] & ids[2]
-    assert model.trainable_variables(2) == model.task_variables(2)
+    assert model.training_variables(2) == model.task_variables(2)
 
 
 # ------------------------------------------------------------ lifelong

@@ -40,7 +40,7 @@ def test_output_shapes_and_finite(two_task_model):
 
 def test_every_trained_variable_gets_a_gradient(two_task_model):
     labels = tf.constant([0, 1, 2, 3], tf.int64)
-    variables = two_task_model.trainable_variables(1)
+    variables = two_task_model.training_variables(1)
     assert variables
     with tf.GradientTape() as tape:
         logits = two_task_model(batch(), 1, training=False)

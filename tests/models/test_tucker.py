@@ -307,7 +307,7 @@ def test_every_trainable_variable_gets_a_gradient(task_id):
     model = small_model()
     x = np.random.default_rng(3).normal(size=(6, *SMALL_SHAPE)).astype(np.float32)
     y = np.arange(6) % 2
-    variables = model.trainable_variables(task_id)
+    variables = model.training_variables(task_id)
     with tf.GradientTape() as tape:
         logits = model(x, task_id, training=False)
         loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))

@@ -41,8 +41,8 @@ def test_dropout_seed_states_are_found(name):
 
 def test_den_masks_and_anchors_are_found():
     keys = list(model_variables(build("den", tasks=3)))
-    assert any(k.endswith("-mask") for k in keys)
-    assert any("-anchor-" in k for k in keys)
+    assert any(k.endswith("_mask") for k in keys)
+    assert any(k.endswith("_anchor") for k in keys)
 
 
 @pytest.mark.parametrize("name", MODELS)
