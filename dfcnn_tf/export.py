@@ -312,7 +312,7 @@ def _den_graph(model, task_id, inputs, namer):
     dead units left out), taken once.
     """
     hidden, index = inputs, None
-    for i, layer in enumerate(model.layers):
+    for i, layer in enumerate(model.expandable_layers):
         kernel, bias, index = layer.live_kernel(task_id, index)
         if i >= model.num_conv:
             hidden = _baked_dense(kernel, bias, "relu", hidden, namer)

@@ -52,7 +52,7 @@ def small_model(name, classes=(5, 3), seed=0):
 def grow_den(model):
     """Gives DEN task 1 expansion units and a split copy in every layer."""
     rng = np.random.default_rng(1)
-    for layer in model.layers:
+    for layer in model.expandable_layers:
         layer.expand(1)
         base = layer.blocks[0]
         base.kernel.assign(base.kernel + rng.normal(0, 0.1, base.kernel.shape))
@@ -122,9 +122,9 @@ def test_den_task_counts_only_its_live_units():
     kernels = [w for w in exported.weights if w.name == "kernel"]
     first, last = kernels[0].shape, kernels[-1].shape
     expansion = model.config.den.expansion_units
-    assert first == (3, 3, 3, model.layers[0].units(1))  # base + expansion
-    assert first[-1] == model.layers[0].units(0) + expansion
-    assert last == (model.layers[-1].units(1), 3)
+    assert first == (3, 3, 3, model.expandable_layers[0].units(1))  # base + expansion
+    assert first[-1] == model.expandable_layers[0].units(0) + expansion
+    assert last == (model.expandable_layers[-1].units(1), 3)
 
 
 def test_unknown_model_class_is_not_supported():
