@@ -98,7 +98,13 @@ def summary_markdown(results):
             [
                 "# Lifelong results (mean ± 95% CI over trials)",
                 "Accuracies in %; forgetting ratio = final accuracy / peak accuracy; "
-                "convergence = epochs to 98% of peak; time in seconds.",
+                "convergence = epochs to 98% of peak; time in seconds. Two peaks "
+                "(docs/method.md, section 'Metrics'): `peak_accuracy` is the "
+                "maximum test accuracy during the task's phase (the paper's "
+                "wording, biased upward); `test_at_best_valid` is the test "
+                "accuracy at the first evaluation of best validation accuracy "
+                "(the released code's, unbiased); `*_best_valid` columns are "
+                "taken against the latter.",
                 table.to_markdown(),
                 "## Forgetting ratio by number of tasks learned since (Figure 3(b))",
                 forgetting.to_markdown(),
