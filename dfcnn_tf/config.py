@@ -74,7 +74,11 @@ class ModelConfig:
     """Architecture of a lifelong model; `name` is its registry key.
 
     Method-specific options live in their own records (`prognn`, `den`,
-    `tucker`); a model ignores the records of other methods.
+    `tucker`); a model ignores the records of other methods. `bias_init`
+    (DF-CNN models only) is "released" (the default: conv bias and
+    deconvolution bias Glorot-uniform as the released code draws them) or
+    "constant" (conv bias 0.2, deconvolution bias Glorot-uniform over its own
+    `(c,)` shape: this project's behaviour before issue 15).
     """
 
     name: str
@@ -86,6 +90,7 @@ class ModelConfig:
     deconv_stride: int = 2
     deconv_activation: str | None = None
     dropout: float = 0.5
+    bias_init: str = "released"
     prognn: ProgNNOptions = ProgNNOptions()
     den: DENOptions = DENOptions()
     tucker: TuckerOptions = TuckerOptions()
@@ -175,6 +180,9 @@ TRAIN_CHOICES = {
 }
 
 
+BIAS_INITS = ("released", "constant")
+
+
 def validate(experiment):
     """Checks sizes and choices that no single layer can see.
 
@@ -231,6 +239,11 @@ def _validate_model(model):
     _require_positive("model.deconv_stride", model.deconv_stride)
     if not 0 <= model.dropout < 1:
         raise ConfigError(f"model.dropout must be in [0, 1). Received: {model.dropout}")
+    if model.bias_init not in BIAS_INITS:
+        raise ConfigError(
+            f"model.bias_init must be one of {list(BIAS_INITS)}. "
+            f"Received: {model.bias_init!r}"
+        )
 
 
 def _require_positive(name, value):
