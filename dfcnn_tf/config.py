@@ -105,6 +105,12 @@ class DataConfig:
     "heterogeneous") and `percent` (train + validation images per task, in %
     of a class pair's training images); Office-Home uses `domains` and
     `classes_per_task`. `num_tasks` keeps the first tasks of the set.
+
+    `resample_per_seed` true (the default) draws a new task set (random
+    partition, permuted order, images) for every seed, as the paper says; false
+    draws it once, with the fixed data seed `experiment.SHARED_DATA_SEED` (0),
+    for all seeds, as the released code's trials share one draw of images; the
+    seed then sets only initialisation, dropout and batch order.
     """
 
     dataset: str = "cifar100"
@@ -117,6 +123,7 @@ class DataConfig:
     task_set: str = "heterogeneous"
     percent: float = 3.0
     domains: tuple[str, ...] = ("Product", "Real World")
+    resample_per_seed: bool = True
     data_dir: str | None = None
 
 
@@ -213,6 +220,11 @@ def validate(experiment):
     data = experiment.data
     for name in ("num_tasks", "classes_per_task", "train_per_class"):
         _require_positive(f"data.{name}", getattr(data, name))
+    if not isinstance(data.resample_per_seed, bool):
+        raise ConfigError(
+            "data.resample_per_seed must be true or false. "
+            f"Received: {data.resample_per_seed!r}"
+        )
     train_size = data.classes_per_task * data.train_per_class
     if data.dataset == "cifar100" and train.batch_size > train_size:
         raise ConfigError(
