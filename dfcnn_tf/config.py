@@ -1,4 +1,6 @@
-"""Typed experiment configuration (SPEC sections 2, 4, 5).
+"""Typed experiment configuration.
+
+See docs/method.md, sections 'Architectures and sizes', 'Optimizer', 'Data protocols'.
 
 Frozen dataclasses, one meaning per field; per-layer sizes are small records.
 `Experiment.to_dict()` is what every run writes beside its results.
@@ -47,7 +49,8 @@ class ProgNNOptions:
 
 @dataclass(frozen=True)
 class DENOptions:
-    """Dynamically expandable networks (Yoon et al. 2018; SPEC section 3)."""
+    """Dynamically expandable networks (Yoon et al. 2018; docs/method.md, section
+    'Baselines')."""
 
     l1_lambda: float = 1e-6
     l2_lambda: float = 0.01
@@ -98,7 +101,8 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which data set and how it is cut into tasks (SPEC section 5).
+    """Which data set and how it is cut into tasks (docs/method.md, section 'Data
+    protocols').
 
     CIFAR-100 uses `classes_per_task`, `train_per_class`, `valid_per_class`
     and `partition`; MNIST and CIFAR-10 use `task_set` ("homogeneous" or
@@ -129,7 +133,8 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation and evaluation schedule (SPEC section 4).
+    """Optimisation and evaluation schedule (docs/method.md, sections
+    'Optimizer' and 'Training').
 
     `optimizer` is "tf1" (RMSProp as in the released TF1 code: accumulator
     starts at 1.0, epsilon 1e-10; the default) or "keras" (Keras 3 RMSprop:

@@ -1,4 +1,6 @@
-"""The DF-CNN convolution layer of one task (SPEC section 1, paper Eq. 1-2).
+"""The DF-CNN convolution layer of one task (paper Eq. 1-2).
+
+See docs/method.md, section 'The DF-CNN layer'.
 
 A task's conv kernel is generated from the layer's shared knowledge base `L`:
 

@@ -1,4 +1,6 @@
-"""The Deconvolutional Factorized CNN (paper section 3, SPEC sections 1-2).
+"""The Deconvolutional Factorized CNN (paper section 3).
+
+See docs/method.md, sections 'The DF-CNN layer' and 'Architectures and sizes'.
 
 Each conv layer has one shared `KnowledgeBase`; each task owns one `DFConv2D`
 per layer (its transforms and conv bias) and its own FC head. The `direct`

@@ -1,4 +1,6 @@
-"""Tests of `KnowledgeBase` and `DFConv2D` against the paper's Eq. 1-2 (SPEC 1).
+"""Tests of `KnowledgeBase` and `DFConv2D` against the paper's Eq. 1-2.
+
+See docs/method.md, section 'The DF-CNN layer'.
 
 The reference below is written from the equations in NumPy (float64), without
 TensorFlow:

@@ -1,4 +1,7 @@
-"""Tests of the DF-CNN lifelong model (SPEC sections 1-2, paper section 3)."""
+"""Tests of the DF-CNN lifelong model (paper section 3).
+
+See docs/method.md, sections 'The DF-CNN layer' and 'Architectures and sizes'.
+"""
 
 import dataclasses
 
@@ -58,7 +61,8 @@ def mixed_model():
 
 
 def test_parameter_count_matches_paper(cifar_model):
-    """7,963,252 parameters: 432 shared + 10 x 796,282 (SPEC section 2).
+    """7,963,252 parameters: 432 shared + 10 x 796,282 (docs/method.md, section
+    'Architectures and sizes').
 
     Knowledge bases `(kb, kb, c_kb)`: 2*2*(16 + 24 + 32 + 36) = 432, shared.
     Per task and conv layer: V `p*p*c*c_kb` + b_D `c` + U `c*c_in*c_out` + b `c_out`:
