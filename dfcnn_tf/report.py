@@ -73,9 +73,9 @@ def forgetting_table(results):
     return pd.DataFrame(curves).T.rename_axis("model")
 
 
-def paired_table(results):
-    """`COMPARED_MODEL`'s peak accuracy minus each model's, as text cells."""
-    paired = paired_differences(results, COMPARED_MODEL)
+def paired_table(results, column="mean_peak_accuracy"):
+    """`COMPARED_MODEL`'s `column` minus each model's, as text cells."""
+    paired = paired_differences(results, COMPARED_MODEL, column)
     cells = [
         f"{d:+.2f}" if pd.isna(c) else f"{d:+.2f} ± {c:.2f}"
         for d, c in zip(
@@ -92,6 +92,7 @@ def summary_markdown(results):
     table = format_table(summary_table(results))
     forgetting = forgetting_table(results).round(3)
     paired = paired_table(results)
+    paired_valid = paired_table(results, "mean_test_at_best_valid")
     runs = run_summaries(results)[["model", "seed"]]
     return (
         "\n\n".join(
@@ -111,6 +112,9 @@ def summary_markdown(results):
                 f"## Peak per-task accuracy of {COMPARED_MODEL} minus each model, "
                 "paired by seed (points, mean ± 95% CI)",
                 paired.to_markdown(disable_numparse=True),  # keep the + sign
+                f"## Test accuracy at best validation accuracy of {COMPARED_MODEL} "
+                "minus each model, paired by seed (points, mean ± 95% CI)",
+                paired_valid.to_markdown(disable_numparse=True),
                 "## Runs",
                 runs.to_markdown(),
             ]

@@ -94,6 +94,7 @@ def test_report_writes_tables_and_figures(results_dir, tmp_path):
     assert "mean_peak_accuracy" in summary and "dfcnn" in summary
     assert "mean_test_at_best_valid" in summary
     assert "mean_forgetting_ratio_best_valid" in summary
+    assert "Test accuracy at best validation accuracy of dfcnn minus" in summary
     assert "dfcnn minus each model, paired by seed" in summary
     for name in (
         "fig3b_forgetting",
