@@ -1,4 +1,6 @@
-"""Typed experiment configuration (SPEC sections 2, 4, 5).
+"""Typed experiment configuration.
+
+See docs/method.md, sections 'Architectures and sizes', 'Optimizer', 'Data protocols'.
 
 Frozen dataclasses, one meaning per field; per-layer sizes are small records.
 `Experiment.to_dict()` is what every run writes beside its results.
@@ -47,7 +49,8 @@ class ProgNNOptions:
 
 @dataclass(frozen=True)
 class DENOptions:
-    """Dynamically expandable networks (Yoon et al. 2018; SPEC section 3)."""
+    """Dynamically expandable networks (Yoon et al. 2018; docs/method.md, section
+    'Baselines')."""
 
     l1_lambda: float = 1e-6
     l2_lambda: float = 0.01
@@ -74,7 +77,11 @@ class ModelConfig:
     """Architecture of a lifelong model; `name` is its registry key.
 
     Method-specific options live in their own records (`prognn`, `den`,
-    `tucker`); a model ignores the records of other methods.
+    `tucker`); a model ignores the records of other methods. `bias_init`
+    (DF-CNN models only) is "released" (the default: conv bias and
+    deconvolution bias Glorot-uniform as the released code draws them) or
+    "constant" (conv bias 0.2, deconvolution bias Glorot-uniform over its own
+    `(c,)` shape: this project's behaviour before issue 15).
     """
 
     name: str
@@ -86,6 +93,7 @@ class ModelConfig:
     deconv_stride: int = 2
     deconv_activation: str | None = None
     dropout: float = 0.5
+    bias_init: str = "released"
     prognn: ProgNNOptions = ProgNNOptions()
     den: DENOptions = DENOptions()
     tucker: TuckerOptions = TuckerOptions()
@@ -93,13 +101,20 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which data set and how it is cut into tasks (SPEC section 5).
+    """Which data set and how it is cut into tasks (docs/method.md, section 'Data
+    protocols').
 
     CIFAR-100 uses `classes_per_task`, `train_per_class`, `valid_per_class`
     and `partition`; MNIST and CIFAR-10 use `task_set` ("homogeneous" or
     "heterogeneous") and `percent` (train + validation images per task, in %
     of a class pair's training images); Office-Home uses `domains` and
     `classes_per_task`. `num_tasks` keeps the first tasks of the set.
+
+    `resample_per_seed` true (the default) draws a new task set (random
+    partition, permuted order, images) for every seed, as the paper says; false
+    draws it once, with the fixed data seed `experiment.SHARED_DATA_SEED` (0),
+    for all seeds, as the released code's trials share one draw of images; the
+    seed then sets only initialisation, dropout and batch order.
     """
 
     dataset: str = "cifar100"
@@ -112,12 +127,14 @@ class DataConfig:
     task_set: str = "heterogeneous"
     percent: float = 3.0
     domains: tuple[str, ...] = ("Product", "Real World")
+    resample_per_seed: bool = True
     data_dir: str | None = None
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation and evaluation schedule (SPEC section 4).
+    """Optimisation and evaluation schedule (docs/method.md, sections
+    'Optimizer' and 'Training').
 
     `optimizer` is "tf1" (RMSProp as in the released TF1 code: accumulator
     starts at 1.0, epsilon 1e-10; the default) or "keras" (Keras 3 RMSprop:
@@ -175,6 +192,9 @@ TRAIN_CHOICES = {
 }
 
 
+BIAS_INITS = ("released", "constant")
+
+
 def validate(experiment):
     """Checks sizes and choices that no single layer can see.
 
@@ -205,6 +225,11 @@ def validate(experiment):
     data = experiment.data
     for name in ("num_tasks", "classes_per_task", "train_per_class"):
         _require_positive(f"data.{name}", getattr(data, name))
+    if not isinstance(data.resample_per_seed, bool):
+        raise ConfigError(
+            "data.resample_per_seed must be true or false. "
+            f"Received: {data.resample_per_seed!r}"
+        )
     train_size = data.classes_per_task * data.train_per_class
     if data.dataset == "cifar100" and train.batch_size > train_size:
         raise ConfigError(
@@ -231,6 +256,11 @@ def _validate_model(model):
     _require_positive("model.deconv_stride", model.deconv_stride)
     if not 0 <= model.dropout < 1:
         raise ConfigError(f"model.dropout must be in [0, 1). Received: {model.dropout}")
+    if model.bias_init not in BIAS_INITS:
+        raise ConfigError(
+            f"model.bias_init must be one of {list(BIAS_INITS)}. "
+            f"Received: {model.bias_init!r}"
+        )
 
 
 def _require_positive(name, value):

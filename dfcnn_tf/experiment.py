@@ -33,6 +33,7 @@ from dfcnn_tf.training.checkpoint import Resume, RunCheckpoint
 from dfcnn_tf.training.interrupt import Interrupted, StopSignals
 
 CHECKPOINT_DIR = "checkpoints"  # inside the run's folder
+SHARED_DATA_SEED = 0  # draws the task set when data.resample_per_seed is false
 
 
 def _cifar100_tasks(data, seed):
@@ -87,8 +88,23 @@ TASK_BUILDERS = {
 }
 
 
+def data_seed(data, seed):
+    """The seed the task set is drawn with: the trial's, or one shared by all.
+
+    With `data.resample_per_seed` (the default) every trial draws its own task
+    set (the paper: "its own random subsets"). Without it every trial gets the
+    set drawn with `SHARED_DATA_SEED`, as in the released code, whose trials
+    share one draw of images; initialisation, dropout and batch order still
+    follow the trial's seed. docs/method.md, section "Data protocols".
+    """
+    return seed if data.resample_per_seed else SHARED_DATA_SEED
+
+
 def build_tasks(data, seed):
     """Loads the data set and cuts it into the lifelong tasks `data` describes.
+
+    The same `data_seed` for every data set: it draws the partition (when
+    random), the task order (when permuted) and the images of each task.
 
     Raises:
         ConfigError: if no lifelong task set exists for `data.dataset`.
@@ -99,7 +115,7 @@ def build_tasks(data, seed):
             f"Unknown data set {data.dataset!r}. "
             f"Valid data sets: {', '.join(sorted(TASK_BUILDERS))}"
         )
-    return TASK_BUILDERS[data.dataset](data, seed)[: data.num_tasks]
+    return TASK_BUILDERS[data.dataset](data, data_seed(data, seed))[: data.num_tasks]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -69,6 +69,7 @@ def build_parser():
         "--seed",
         type=parse_seed,
         help="seed of data subsets, task order, initialisation and dropout "
+        "(data subsets and order: not with data.resample_per_seed=false) "
         "(default: 0, or the --config file's)",
     )
     add(

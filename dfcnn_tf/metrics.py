@@ -6,6 +6,13 @@ final accuracy, backward transfer (Lopez-Paz & Ranzato 2017) and forward transfe
 against single-task learning. A history is a long ``pandas.DataFrame``, one row
 per (evaluation point, evaluated task, split), with ``HISTORY_COLUMNS``; tasks
 are 0-based in training order, s is the training task and t the evaluated one.
+
+A task's "peak" has two definitions (docs/method.md, section "Metrics"):
+``"max"`` is ``peak_accuracy``, the paper's wording (the best test accuracy during
+the task's own phase: a selection on the test set, biased upward); ``"best_valid"``
+is ``test_at_best_valid``, the released code's (the test accuracy at the first
+evaluation of best validation accuracy during that phase: unbiased, the test
+set plays no part in the choice). Forgetting and convergence take either.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ SPLITS = ("train", "valid", "test")
 # Absolute slack when comparing an accuracy with ``fraction * peak``, so that an
 # accuracy equal to the threshold up to float rounding counts as reached.
 _THRESHOLD_TOLERANCE = 1e-12
+#: The two definitions of a task's peak accuracy (argument ``peak``).
+PEAKS = ("max", "best_valid")
 
 
 def _check_history(history: pd.DataFrame, single_run: bool = True) -> pd.DataFrame:
@@ -71,10 +80,11 @@ def _split_rows(history: pd.DataFrame, split: str) -> pd.DataFrame:
 
 
 def peak_accuracy(history: pd.DataFrame, split: str = "test") -> pd.Series:
-    """Best accuracy of each task during its own training phase.
+    """Best accuracy of each task during its own training phase (paper, 4.2).
 
     Evaluations of task ``t`` while later tasks are trained do not count, even
-    if they are higher.
+    if they are higher. On the test split this is a maximum over test
+    evaluations, biased upward; ``test_at_best_valid`` is the unbiased peak.
 
     Args:
         history: the recorded history of one run.
@@ -90,6 +100,64 @@ def peak_accuracy(history: pd.DataFrame, split: str = "test") -> pd.Series:
     own = rows[rows["task"] == rows["training_task"]]
     peak = own.groupby("task")["accuracy"].max()
     return peak.rename("peak_accuracy")
+
+
+def test_at_best_valid(history: pd.DataFrame) -> pd.Series:
+    """Test accuracy of each task at its first evaluation of best validation accuracy.
+
+    The released code's peak: within task t's own training phase, the first
+    evaluation (smallest ``epoch``) whose validation accuracy is the phase's
+    maximum selects the epoch, and t's test accuracy at that epoch is reported.
+    The test set does not take part in the selection, so unlike
+    ``peak_accuracy`` it is not biased upward.
+
+    Args:
+        history: the recorded history of one run, with "valid" and "test" rows.
+
+    Returns:
+        Series indexed by ``task``, named ``test_at_best_valid``; NaN for a task
+        without a test evaluation at the selected epoch.
+
+    Raises:
+        ValueError: on an invalid or multi-run history or no valid/test rows.
+    """
+    valid = _split_rows(history, "valid")
+    test = _split_rows(history, "test")
+    own = valid[valid["task"] == valid["training_task"]].sort_values("epoch")
+    best = own.loc[own.groupby("task")["accuracy"].idxmax(), ["task", "epoch"]]
+    test = test.set_index(["task", "epoch"])["accuracy"]
+    keys = pd.MultiIndex.from_frame(best)
+    values = test.reindex(keys).to_numpy(dtype=float)
+    return pd.Series(
+        values, index=pd.Index(best["task"], name="task"), name="test_at_best_valid"
+    ).sort_index()
+
+
+def task_peaks(history: pd.DataFrame, peak: str = "max", split: str = "test"):
+    """Each task's peak accuracy under one of the two definitions in ``PEAKS``.
+
+    Args:
+        history: the recorded history of one run.
+        peak: "max" (``peak_accuracy`` of ``split``) or "best_valid"
+            (``test_at_best_valid``; ``split`` must then be "test").
+        split: the split whose accuracy is used.
+
+    Returns:
+        Series indexed by ``task``.
+
+    Raises:
+        ValueError: on an unknown ``peak``, "best_valid" with another split, or
+            an invalid history.
+    """
+    if peak not in PEAKS:
+        raise ValueError(f"peak must be one of {PEAKS}. Received: peak={peak!r}")
+    if peak == "max":
+        return peak_accuracy(history, split)
+    if split != "test":
+        raise ValueError(
+            f'peak="best_valid" is a test accuracy. Received: split={split!r}'
+        )
+    return test_at_best_valid(history)
 
 
 def accuracy_matrix(history: pd.DataFrame, split: str = "test") -> pd.DataFrame:
@@ -119,7 +187,9 @@ def _ratio(accuracy: pd.Series, peak: pd.Series) -> pd.Series:
     return (accuracy / peak.where(peak > 0)).astype(float)
 
 
-def forgetting_ratios(history: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+def forgetting_ratios(
+    history: pd.DataFrame, split: str = "test", peak: str = "max"
+) -> pd.DataFrame:
     """Catastrophic forgetting ratio ``A[s, t] / peak_t`` for every s >= t.
 
     ``tasks_since = s - t`` counts the tasks learned after t; 0 is the ratio of
@@ -128,6 +198,7 @@ def forgetting_ratios(history: pd.DataFrame, split: str = "test") -> pd.DataFram
     Args:
         history: the recorded history of one run.
         split: the split whose accuracy is used.
+        peak: the peak definition, "max" or "best_valid" (see ``task_peaks``).
 
     Returns:
         Columns ``task``, ``training_task``, ``tasks_since``, ``ratio``.
@@ -136,21 +207,24 @@ def forgetting_ratios(history: pd.DataFrame, split: str = "test") -> pd.DataFram
         ValueError: on an invalid or multi-run history or an unknown split.
     """
     matrix = accuracy_matrix(history, split)
-    peak = peak_accuracy(history, split)
+    peaks = task_peaks(history, peak, split)
     long = matrix.stack().dropna().rename("accuracy").reset_index()
     long = long.sort_values(["task", "training_task"], ignore_index=True)
     long = long.astype({"task": int, "training_task": int})
     long["tasks_since"] = long["training_task"] - long["task"]
-    long["ratio"] = _ratio(long.pop("accuracy"), long["task"].map(peak))
+    long["ratio"] = _ratio(long.pop("accuracy"), long["task"].map(peaks))
     return long[["task", "training_task", "tasks_since", "ratio"]]
 
 
-def forgetting_curve(history: pd.DataFrame, split: str = "test") -> pd.Series:
+def forgetting_curve(
+    history: pd.DataFrame, split: str = "test", peak: str = "max"
+) -> pd.Series:
     """Mean forgetting ratio as a function of tasks learned since (Figure 3(b)).
 
     Args:
         history: the recorded history of one run.
         split: the split whose accuracy is used.
+        peak: the peak definition, "max" or "best_valid" (see ``task_peaks``).
 
     Returns:
         Series indexed by ``tasks_since`` (0, 1, ...), named
@@ -159,17 +233,20 @@ def forgetting_curve(history: pd.DataFrame, split: str = "test") -> pd.Series:
     Raises:
         ValueError: on an invalid or multi-run history or an unknown split.
     """
-    ratios = forgetting_ratios(history, split)
+    ratios = forgetting_ratios(history, split, peak)
     curve = ratios.groupby("tasks_since")["ratio"].mean()
     return curve.rename("forgetting_ratio")
 
 
-def final_forgetting_ratio(history: pd.DataFrame, split: str = "test") -> pd.Series:
+def final_forgetting_ratio(
+    history: pd.DataFrame, split: str = "test", peak: str = "max"
+) -> pd.Series:
     """Forgetting ratio ``A[T, t] / peak_t`` after the last phase T.
 
     Args:
         history: the recorded history of one run.
         split: the split whose accuracy is used.
+        peak: the peak definition, "max" or "best_valid" (see ``task_peaks``).
 
     Returns:
         Series indexed by ``task``, named ``final_forgetting_ratio``.
@@ -178,14 +255,17 @@ def final_forgetting_ratio(history: pd.DataFrame, split: str = "test") -> pd.Ser
         ValueError: on an invalid or multi-run history or an unknown split.
     """
     matrix = accuracy_matrix(history, split)
-    peak = peak_accuracy(history, split)
+    peaks = task_peaks(history, peak, split)
     final = matrix.iloc[-1]
-    ratio = _ratio(final, peak.reindex(final.index))
+    ratio = _ratio(final, peaks.reindex(final.index))
     return ratio.rename("final_forgetting_ratio")
 
 
 def convergence_epochs(
-    history: pd.DataFrame, fraction: float = 0.98, split: str = "test"
+    history: pd.DataFrame,
+    fraction: float = 0.98,
+    split: str = "test",
+    peak: str = "max",
 ) -> pd.Series:
     """Epochs into each task's phase until it first reaches ``fraction`` of peak.
 
@@ -196,9 +276,11 @@ def convergence_epochs(
         history: the recorded history of one run.
         fraction: share of the peak accuracy to reach, in (0, 1].
         split: the split whose accuracy is used.
+        peak: the peak definition, "max" or "best_valid" (see ``task_peaks``).
 
     Returns:
-        Series of ints indexed by ``task``, named ``convergence_epoch``.
+        Series indexed by ``task``, named ``convergence_epoch``: ints, or
+        floats with NaN for a task whose peak is NaN.
 
     Raises:
         ValueError: on an invalid or multi-run history, split or fraction.
@@ -207,10 +289,12 @@ def convergence_epochs(
         raise ValueError(f"fraction must be in (0, 1]. Received: fraction={fraction}")
     rows = _split_rows(history, split)
     own = rows[rows["task"] == rows["training_task"]]
-    threshold = fraction * own.groupby("task")["accuracy"].transform("max")
+    peaks = task_peaks(history, peak, split)
+    threshold = fraction * own["task"].map(peaks)
     reached = own[own["accuracy"] >= threshold - _THRESHOLD_TOLERANCE]
-    first = reached.groupby("task")["task_epoch"].min()
-    return first.astype(int).rename("convergence_epoch")
+    first = reached.groupby("task")["task_epoch"].min().reindex(peaks.index)
+    first = first if first.isna().any() else first.astype(int)
+    return first.rename("convergence_epoch")
 
 
 def training_time(history: pd.DataFrame) -> float:
@@ -311,7 +395,9 @@ def summarize(history: pd.DataFrame) -> pd.Series:
     """Headline metrics of one run, on the test split unless named otherwise.
 
     ``mean_forgetting_ratio`` averages the final ratio over tasks t < T (NaN for
-    one task); ``mean_peak_valid_accuracy`` is NaN without validation rows.
+    one task); ``mean_peak_valid_accuracy`` is NaN without validation rows. The
+    ``*_best_valid`` metrics use ``test_at_best_valid`` as the peak (NaN
+    without validation rows); the others use ``peak_accuracy``.
 
     Args:
         history: the recorded history of one run.
@@ -323,23 +409,39 @@ def summarize(history: pd.DataFrame) -> pd.Series:
         ValueError: on an invalid or multi-run history or no test rows.
     """
     matrix = accuracy_matrix(history)
-    ratios = final_forgetting_ratio(history).iloc[:-1]
     has_valid = (history["split"] == "valid").any()
     metrics = {
-        "mean_peak_accuracy": peak_accuracy(history).mean(),
+        **_peak_metrics(history, "max", ""),
         "mean_final_accuracy": average_final_accuracy(matrix),
         "backward_transfer": backward_transfer(matrix),
-        "mean_forgetting_ratio": ratios.mean() if len(ratios) else np.nan,
-        "mean_convergence_epochs": convergence_epochs(history).mean(),
         "training_time_s": training_time(history),
         "num_tasks": len(matrix),
         "mean_peak_valid_accuracy": (
             peak_accuracy(history, "valid").mean() if has_valid else np.nan
         ),
     }
+    names = ("mean_test_at_best_valid", "mean_forgetting_ratio_best_valid")
+    names += ("mean_convergence_epochs_best_valid",)
+    if has_valid:
+        metrics.update(_peak_metrics(history, "best_valid", "_best_valid"))
+    else:
+        metrics.update(dict.fromkeys(names, np.nan))
     summary = pd.Series(metrics, dtype=float, name=history["run"].iloc[0])
     summary.index.name = "metric"
     return summary
+
+
+def _peak_metrics(history: pd.DataFrame, peak: str, suffix: str) -> dict:
+    """Mean peak, final forgetting ratio (tasks t < T) and convergence for one peak."""
+    ratios = final_forgetting_ratio(history, peak=peak).iloc[:-1]
+    name = "mean_peak_accuracy" if peak == "max" else "mean_test_at_best_valid"
+    return {
+        name: task_peaks(history, peak).mean(),
+        f"mean_forgetting_ratio{suffix}": ratios.mean() if len(ratios) else np.nan,
+        f"mean_convergence_epochs{suffix}": convergence_epochs(
+            history, peak=peak
+        ).mean(),
+    }
 
 
 def _unique_value(rows: pd.DataFrame, column: str, run: object) -> object:
@@ -385,7 +487,8 @@ def per_task_table(history: pd.DataFrame, split: str = "test") -> pd.DataFrame:
 
     Returns:
         DataFrame indexed by ``task``: peak and final accuracy, final
-        forgetting ratio and convergence epoch.
+        forgetting ratio and convergence epoch, then (on the test split, with
+        validation rows) the same against ``test_at_best_valid``.
 
     Raises:
         ValueError: on an invalid or multi-run history or an unknown split.
@@ -396,4 +499,14 @@ def per_task_table(history: pd.DataFrame, split: str = "test") -> pd.DataFrame:
         final_forgetting_ratio(history, split),
         convergence_epochs(history, split=split),
     ]
+    if split == "test" and (history["split"] == "valid").any():
+        columns += [
+            test_at_best_valid(history),
+            final_forgetting_ratio(history, peak="best_valid").rename(
+                "final_forgetting_ratio_best_valid"
+            ),
+            convergence_epochs(history, peak="best_valid").rename(
+                "convergence_epoch_best_valid"
+            ),
+        ]
     return pd.concat(columns, axis=1).rename_axis("task")

@@ -1,4 +1,6 @@
-"""The two training protocols and what each reports (SPEC sections 4 and 6).
+"""The two training protocols and what each reports.
+
+See docs/method.md, sections 'Training' and 'Metrics'.
 
 `lifelong`: tasks one after another (Algorithm 1); lifelong metrics (peak
 accuracy, forgetting, accuracy matrix). `mtl`: all tasks together, one random

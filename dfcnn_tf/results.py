@@ -47,8 +47,25 @@ def dict_hash(config):
     for key in RUN_CONTROL_KEYS:
         section, name = key.split(".")
         config[section].pop(name, None)
+    _drop_added_fields(config)
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+# Fields added after runs were recorded, with the value that computes what
+# those runs computed: left out of the hash at that value, so that the earlier
+# runs keep their hash (and folder) and are still recognised as finished.
+ADDED_FIELDS = {"data.resample_per_seed": True}
+
+
+def _drop_added_fields(config):
+    for key, value in ADDED_FIELDS.items():
+        section, name = key.split(".")
+        if config[section].get(name) == value:
+            config[section].pop(name)
+    if not config["model"].get("knowledge_bases"):
+        # only DF-CNN layers read it: a model without knowledge bases ignores it
+        config["model"].pop("bias_init", None)
 
 
 def run_id(experiment):

@@ -202,6 +202,10 @@ def test_summarize(history):
             "training_time_s": 30.0,
             "num_tasks": 3,
             "mean_peak_valid_accuracy": 1.75 / 3,
+            # Validation is test - 0.05 here, so both peak definitions agree.
+            "mean_test_at_best_valid": 1.9 / 3,
+            "mean_forgetting_ratio_best_valid": 0.85,
+            "mean_convergence_epochs_best_valid": 2.0,
         }
     )
 
@@ -220,6 +224,8 @@ def test_summarize_single_task_run():
 def test_summarize_without_valid_split(history):
     summary = metrics.summarize(history[history["split"] == "test"])
     assert math.isnan(summary["mean_peak_valid_accuracy"])
+    assert math.isnan(summary["mean_test_at_best_valid"])
+    assert math.isnan(summary["mean_forgetting_ratio_best_valid"])
     assert summary["mean_peak_accuracy"] == pytest.approx(1.9 / 3)
 
 
@@ -231,6 +237,9 @@ def test_per_task_table(history):
         "final_accuracy",
         "final_forgetting_ratio",
         "convergence_epoch",
+        "test_at_best_valid",
+        "final_forgetting_ratio_best_valid",
+        "convergence_epoch_best_valid",
     ]
     assert table["peak_accuracy"].to_list() == pytest.approx([0.80, 0.60, 0.50])
     assert table["final_accuracy"].to_list() == pytest.approx([0.64, 0.54, 0.50])
@@ -238,8 +247,92 @@ def test_per_task_table(history):
     assert table["convergence_epoch"].to_list() == [3, 2, 1]
 
 
+# Validation accuracy of each task during its own phase, chosen so that the
+# best validation epoch is not the best test epoch, with ties (first one wins):
+# task 0: best 0.60 at task_epochs 2 and 3 -> 2 -> test 0.7832 (not the 0.80 peak)
+# task 1: best 0.50 at task_epochs 1 and 4 -> 1 -> test 0.40
+# task 2: best 0.30 at task_epoch 3 -> test 0.45
+OWN_VALID = {0: [0.30, 0.60, 0.60, 0.50], 1: [0.50, 0.40, 0.45, 0.50]}
+OWN_VALID[2] = [0.10, 0.20, 0.30, 0.20]
+BEST_VALID_TEST = [0.7832, 0.40, 0.45]
+
+
+@pytest.fixture
+def valid_history(history):
+    """The reference history with ``OWN_VALID``; task 0's later valid is 0.99."""
+    history = history.copy()
+    valid = history["split"] == "valid"
+    for task, values in OWN_VALID.items():
+        for task_epoch, value in enumerate(values, start=1):
+            rows = valid & (history["task"] == task)
+            rows &= (history["training_task"] == task) & (
+                history["task_epoch"] == task_epoch
+            )
+            history.loc[rows, "accuracy"] = value
+    # Outside its own phase a higher validation accuracy must not count.
+    history.loc[
+        valid & (history["task"] == 0) & (history["epoch"] == 6), "accuracy"
+    ] = 0.99
+    return history
+
+
+def test_test_at_best_valid_takes_first_best_epoch_of_own_phase(valid_history):
+    value = metrics.test_at_best_valid(valid_history)
+    assert value.name == "test_at_best_valid"
+    assert value.index.name == "task"
+    assert list(value.index) == [0, 1, 2]
+    assert value.to_list() == pytest.approx(BEST_VALID_TEST)
+    # The paper's peak is unchanged by the validation accuracies.
+    peak = metrics.peak_accuracy(valid_history)
+    assert peak.to_list() == pytest.approx([0.80, 0.60, 0.50])
+
+
+def test_test_at_best_valid_never_exceeds_peak(valid_history):
+    value = metrics.test_at_best_valid(valid_history)
+    assert (value <= metrics.peak_accuracy(valid_history)).all()
+
+
+def test_test_at_best_valid_missing_test_row_is_nan(valid_history):
+    drop = (valid_history["split"] == "test") & (valid_history["epoch"] == 2)
+    value = metrics.test_at_best_valid(valid_history[~drop])
+    assert math.isnan(value[0])
+    assert value[1:].to_list() == pytest.approx(BEST_VALID_TEST[1:])
+
+
+def test_forgetting_and_convergence_against_best_valid(valid_history):
+    final = metrics.final_forgetting_ratio(valid_history, peak="best_valid")
+    assert final.to_list() == pytest.approx([0.64 / 0.7832, 0.54 / 0.40, 0.50 / 0.45])
+    curve = metrics.forgetting_curve(valid_history, peak="best_valid")
+    diagonal = [0.78 / 0.7832, 0.60 / 0.40, 0.50 / 0.45]
+    assert curve[0] == pytest.approx(sum(diagonal) / 3)
+    # 98% of 0.7832 is 0.7675: reached at task_epoch 2 (0.7832); 98% of 0.40 and
+    # of 0.45 are reached at task_epoch 1 (0.40 and 0.49).
+    epochs = metrics.convergence_epochs(valid_history, peak="best_valid")
+    assert epochs.to_list() == [2, 1, 1]
+
+
+def test_summarize_reports_both_peaks(valid_history):
+    summary = metrics.summarize(valid_history)
+    assert summary["mean_peak_accuracy"] == pytest.approx(1.9 / 3)
+    assert summary["mean_test_at_best_valid"] == pytest.approx(1.6332 / 3)
+    ratio = (0.64 / 0.7832 + 0.54 / 0.40) / 2
+    assert summary["mean_forgetting_ratio_best_valid"] == pytest.approx(ratio)
+    assert summary["mean_convergence_epochs_best_valid"] == pytest.approx(4 / 3)
+    table = metrics.per_task_table(valid_history)
+    assert table["test_at_best_valid"].to_list() == pytest.approx(BEST_VALID_TEST)
+    assert table["convergence_epoch_best_valid"].to_list() == [2, 1, 1]
+
+
+def test_bad_peak_definition_rejected(history):
+    with pytest.raises(ValueError, match="peak must be one of"):
+        metrics.forgetting_curve(history, peak="best")
+    with pytest.raises(ValueError, match="test accuracy"):
+        metrics.task_peaks(history, "best_valid", split="valid")
+
+
 SINGLE_RUN_FUNCTIONS = [
     metrics.peak_accuracy,
+    metrics.test_at_best_valid,
     metrics.accuracy_matrix,
     metrics.forgetting_ratios,
     metrics.forgetting_curve,

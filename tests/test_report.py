@@ -53,12 +53,10 @@ def test_aggregate_over_trials(results_dir):
     assert list(table.index) == ["dfcnn", "stl"]
     assert (table["trials"] == 2).all()
     for model in ("dfcnn", "stl"):
-        peaks = [
-            json_summary(results_dir, model, seed)["mean_peak_accuracy"]
-            for seed in (0, 1)
-        ]
-        assert table.loc[model, "mean_peak_accuracy"] == pytest.approx(sum(peaks) / 2)
-        assert table.loc[model, "mean_peak_accuracy_ci95"] == pytest.approx(ci95(peaks))
+        for column in ("mean_peak_accuracy", "mean_test_at_best_valid"):
+            peaks = [json_summary(results_dir, model, seed)[column] for seed in (0, 1)]
+            assert table.loc[model, column] == pytest.approx(sum(peaks) / 2)
+            assert table.loc[model, f"{column}_ci95"] == pytest.approx(ci95(peaks))
     assert "±" in format_table(table).loc["dfcnn", "mean_peak_accuracy"]
 
 
@@ -94,6 +92,9 @@ def test_report_writes_tables_and_figures(results_dir, tmp_path):
     assert report_main([str(results_dir), "--out", str(tmp_path)]) == 0
     summary = (tmp_path / "summary.md").read_text()
     assert "mean_peak_accuracy" in summary and "dfcnn" in summary
+    assert "mean_test_at_best_valid" in summary
+    assert "mean_forgetting_ratio_best_valid" in summary
+    assert "Test accuracy at best validation accuracy of dfcnn minus" in summary
     assert "dfcnn minus each model, paired by seed" in summary
     for name in (
         "fig3b_forgetting",

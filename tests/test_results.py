@@ -17,6 +17,7 @@ import tensorflow as tf
 from dfcnn_tf import metrics
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.results import (
+    config_hash,
     history_frame,
     read_history,
     run_id,
@@ -230,3 +231,35 @@ def test_failed_json_write_keeps_previous_file(tmp_path, experiment, monkeypatch
         write_run(tmp_path, changed, history_frame([], changed), "finished")
     assert (tmp_path / "config.json").read_text() == before
     assert _temporary_files(tmp_path) == []
+
+
+# Hashes of the cifar100_10 seed-0 runs before issue 15 added
+# data.resample_per_seed and model.bias_init.
+EARLIER_HASHES = {"stl": "420c627c", "hps": "534ad798", "prognn": "ad761a31"}
+EARLIER_HASHES.update(den="4c8d5c5e", tf="1e5be4b9", stl_large="e7474166")
+
+
+@pytest.mark.parametrize("model", sorted(EARLIER_HASHES))
+def test_added_fields_keep_earlier_hashes_where_nothing_changed(model):
+    experiment = get_preset("cifar100_10").experiment(model, seed=0)
+    assert config_hash(experiment) == EARLIER_HASHES[model]
+    bias = dataclasses.replace(experiment.model, bias_init="constant")
+    assert (
+        config_hash(dataclasses.replace(experiment, model=bias))
+        == (
+            EARLIER_HASHES[model]  # a model without knowledge bases ignores it
+        )
+    )
+    shared = dataclasses.replace(experiment.data, resample_per_seed=False)
+    assert (
+        config_hash(dataclasses.replace(experiment, data=shared))
+        != (EARLIER_HASHES[model])
+    )
+
+
+def test_dfcnn_hash_follows_bias_init():
+    experiment = get_preset("cifar100_10").experiment("dfcnn", seed=0)
+    constant = dataclasses.replace(experiment.model, bias_init="constant")
+    other = dataclasses.replace(experiment, model=constant)
+    assert config_hash(other) != config_hash(experiment)
+    assert config_hash(experiment) != "bdadf582"  # its initialisation changed

@@ -7,9 +7,10 @@ is a learning-rate list plus, per model, a tuple of `Knob`s; each knob's
 first value is the preset's own, so the first grid point is the preset.
 
 KB spatial sizes are never free values: a layer's KB must satisfy
-`(kb - 1) * stride + 1 == kernel` (SPEC section 1), so the space offers
-deconvolution strides that divide `kernel - 1` for *every* conv layer and
-derives each layer's `kb` from its kernel; an invalid size cannot be drawn.
+`(kb - 1) * stride + 1 == kernel` (docs/method.md, section 'The DF-CNN
+layer'), so the space offers deconvolution strides that divide `kernel - 1`
+for *every* conv layer and derives each layer's `kb` from its kernel; an
+invalid size cannot be drawn.
 """
 
 import dataclasses

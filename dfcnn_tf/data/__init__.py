@@ -1,4 +1,7 @@
-"""Data sets and lifelong task sequences of section 4 (SPEC section 5)."""
+"""Data sets and lifelong task sequences of section 4.
+
+See docs/method.md, section 'Data protocols'.
+"""
 
 from dfcnn_tf.data.binary_tasks import PAPER_PERCENTS, build_binary_tasks
 from dfcnn_tf.data.cifar100 import (

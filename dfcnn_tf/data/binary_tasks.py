@@ -1,4 +1,6 @@
-"""The MNIST and CIFAR-10 multi-task task sets of appendix C (SPEC section 5).
+"""The MNIST and CIFAR-10 multi-task task sets of appendix C.
+
+See docs/method.md, section 'Data protocols'.
 
 Two sets of binary tasks, each answered by a 2-way softmax:
 

@@ -1,4 +1,6 @@
-"""The CIFAR-100 lifelong task sequence of section 4 (SPEC section 5).
+"""The CIFAR-100 lifelong task sequence of section 4.
+
+See docs/method.md, section 'Data protocols'.
 
 The 100 fine classes are split into tasks of distinct classes (by default the
 fixed 10 x 10 partition of the authors' released code). Each task trains on a

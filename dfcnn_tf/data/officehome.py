@@ -1,4 +1,6 @@
-"""Office-Home images as a tensorflow-datasets builder (SPEC section 5).
+"""Office-Home images as a tensorflow-datasets builder.
+
+See docs/method.md, section 'Data protocols'.
 
 Office-Home (Venkateswara et al., CVPR 2017) holds about 15,500 images of 65
 office and home object classes in four domains. Section 4 of the DF-CNN paper

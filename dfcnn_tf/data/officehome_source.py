@@ -4,7 +4,8 @@ Office-Home (Venkateswara et al., CVPR 2017) holds about 15,500 images of 65
 office and home object classes in four domains, one folder per domain and
 class. This module finds that folder, lists its images with their domain and
 class, fingerprints the copy and decodes one image resized to 128x128
-(SPEC section 5); `dfcnn_tf.data.officehome` turns it into a TFDS data set.
+(docs/method.md, section 'Data protocols'); `dfcnn_tf.data.officehome`
+turns it into a TFDS data set.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
-"""The Office-Home lifelong task sequence of section 4 (SPEC section 5).
+"""The Office-Home lifelong task sequence of section 4.
+
+See docs/method.md, section 'Data protocols'.
 
 Per domain (Product, then Real World), ``tasks_per_domain`` tasks of
 ``classes_per_task`` classes each are formed from classes drawn without
 repetition within the domain (5 x 13 = all 65 classes in the paper). Every
 class's images are split 60/10/30 into train/valid/test, so each split is
-stratified by class. Images are scaled to [0, 1] as SPEC section 5 states for
-this protocol; per-channel standardisation with the task's training
-statistics (as for CIFAR-100) is available as ``scaling="standardise"``.
+stratified by class. Images are scaled to [0, 1] as docs/method.md, section
+'Data protocols', states for this protocol; per-channel standardisation with
+the task's training statistics (as for CIFAR-100) is available as
+``scaling="standardise"``.
 
 Planning (which images go where) is separate from building (copying and
 scaling them): :func:`plan_officehome_tasks` needs only the labels.
@@ -154,9 +157,10 @@ def build_officehome_tasks(
             ``(n, h, w, c)`` and int labels ``(n,)``.
         domains, tasks_per_domain, classes_per_task, split, seed, task_order:
             As for :func:`plan_officehome_tasks`.
-        scaling: ``"unit"`` (pixels / 255, in [0, 1]; SPEC section 5) or
-            ``"standardise"`` (then standardised per channel with the task's
-            training statistics, see :func:`~dfcnn_tf.data.tasks.standardise`).
+        scaling: ``"unit"`` (pixels / 255, in [0, 1]; docs/method.md,
+            section 'Data protocols') or ``"standardise"`` (then standardised
+            per channel with the task's training statistics, see
+            :func:`~dfcnn_tf.data.tasks.standardise`).
 
     Returns:
         The tasks in training order, ``task_id`` 0, 1, ...; with the defaults

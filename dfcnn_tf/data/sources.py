@@ -1,4 +1,6 @@
-"""Raw image arrays for the experiments of section 4 (SPEC section 5).
+"""Raw image arrays for the experiments of section 4.
+
+See docs/method.md, section 'Data protocols'.
 
 Loads CIFAR-100, CIFAR-10 or MNIST as uint8 channels-last images with int64
 labels, either from a local ``.npz`` copy (numpy only, no network) or, when no

@@ -1,4 +1,6 @@
-"""One lifelong-learning task and its input standardisation (SPEC section 5).
+"""One lifelong-learning task and its input standardisation.
+
+See docs/method.md, section 'Data protocols'.
 
 A :class:`Task` holds the train/validation/test split of one task of the
 lifelong sequence (section 4 of the paper), with images already standardised

@@ -1,4 +1,6 @@
-"""The DF-CNN convolution layer of one task (SPEC section 1, paper Eq. 1-2).
+"""The DF-CNN convolution layer of one task (paper Eq. 1-2).
+
+See docs/method.md, section 'The DF-CNN layer'.
 
 A task's conv kernel is generated from the layer's shared knowledge base `L`:
 
@@ -31,7 +33,20 @@ from dfcnn_tf.layers.sharing import (
     serialize_shared,
 )
 
-DEFAULT_BIAS = 0.2  # the released code initialises every bias to 0.2
+DEFAULT_BIAS = 0.2  # the released code's baseline and FC biases (not DF-CNN's)
+
+
+def released_bias_initializer():
+    """Glorot-uniform of a bias `(n,)` drawn as the released code draws it.
+
+    The released code stores the DF-CNN conv bias and deconvolution bias as
+    `(1, 1, 1, n)` variables with TF1's default Glorot-uniform initializer,
+    whose fans for that shape are fan_in = 1 and fan_out = n: the limit is
+    `sqrt(6 / (1 + n))` (0.43 for n = 32, 0.30 for n = 64). Over `(n,)` itself
+    TF1 and Keras both count fan_in = fan_out = n (limit `sqrt(3 / n)`), so the
+    fans are given explicitly. docs/method.md, section "Initialisation".
+    """
+    return keras.initializers.GlorotUniform(input_axes=[], output_axes=[0])
 
 
 def _build_tensor(layer, input_channels):
@@ -105,6 +120,25 @@ def fresh(initializer):
     return initializer.__class__.from_config(initializer.get_config())
 
 
+def _new_initializer(identifier):
+    """A new initializer for one weight: `None` is `released_bias_initializer()`.
+
+    A name or config is resolved only here, so that building a layer draws
+    the same Keras default seeds as before the bias initializers were options.
+    """
+    if identifier is None:
+        return released_bias_initializer()
+    if isinstance(identifier, str | dict):
+        return keras.initializers.get(identifier)
+    return fresh(keras.initializers.get(identifier))
+
+
+def _serialize_initializer(identifier):
+    if identifier is None or isinstance(identifier, str | dict):
+        return identifier
+    return keras.initializers.serialize(keras.initializers.get(identifier))
+
+
 def _check_positive(field, value):
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(
@@ -128,8 +162,11 @@ class DFConv2D(keras.layers.Layer):
         deconv_stride: stride `s` of the transposed convolution.
         deconv_activation: activation applied to `D` (none in the paper).
         activation: activation of the conv output.
-        transform_initializer: initializer of `V`, `b_D` and the contractions.
-        bias_initializer: initializer of the conv bias `b`.
+        transform_initializer: initializer of `V` and the contractions.
+        bias_initializer: initializer of the conv bias `b`; `None`:
+            `released_bias_initializer()`.
+        deconv_bias_initializer: initializer of the deconvolution bias `b_D`;
+            `None`: `released_bias_initializer()`.
 
     Input shape:
         `(batch, height, width, c_in)`.
@@ -151,6 +188,7 @@ class DFConv2D(keras.layers.Layer):
         activation="relu",
         transform_initializer="glorot_uniform",
         bias_initializer=None,
+        deconv_bias_initializer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -171,9 +209,9 @@ class DFConv2D(keras.layers.Layer):
         self.deconv_activation = keras.activations.get(deconv_activation)
         self.activation = keras.activations.get(activation)
         self.transform_initializer = keras.initializers.get(transform_initializer)
-        self.bias_initializer = keras.initializers.get(
-            bias_initializer or keras.initializers.Constant(DEFAULT_BIAS)
-        )
+        # Resolved in build(), one new instance per weight (see `_new_initializer`).
+        self.bias_initializer = bias_initializer
+        self.deconv_bias_initializer = deconv_bias_initializer
 
     def _validate(self):
         if self.variant not in VARIANTS:
@@ -230,11 +268,13 @@ class DFConv2D(keras.layers.Layer):
         self.deconv_bias = self.add_weight(
             name="deconv_bias",
             shape=(channels,),
-            initializer=fresh(self.transform_initializer),
+            initializer=_new_initializer(self.deconv_bias_initializer),
         )
         VARIANTS[self.variant].build(self, self.input_channels)
         self.bias = self.add_weight(
-            name="bias", shape=(self.filters,), initializer=self.bias_initializer
+            name="bias",
+            shape=(self.filters,),
+            initializer=_new_initializer(self.bias_initializer),
         )
         self.scatter = scatter_matrix(
             self.knowledge_base.size,
@@ -297,7 +337,10 @@ class DFConv2D(keras.layers.Layer):
             transform_initializer=keras.initializers.serialize(
                 self.transform_initializer
             ),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+            bias_initializer=_serialize_initializer(self.bias_initializer),
+            deconv_bias_initializer=_serialize_initializer(
+                self.deconv_bias_initializer
+            ),
         )
         return config
 

@@ -1,4 +1,6 @@
-"""The shared knowledge base of one DF-CNN conv layer (SPEC section 1, paper Eq. 1).
+"""The shared knowledge base of one DF-CNN conv layer (paper Eq. 1).
+
+See docs/method.md, section 'Knowledge base'.
 
 One `KnowledgeBase` layer owns the layer's variable `L`; every task's
 `DFConv2D` receives this object by reference and never copies it.

@@ -1,4 +1,6 @@
-"""Plain conv building blocks shared by the baselines (SPEC sections 1-3).
+"""Plain conv building blocks shared by the baselines.
+
+See docs/method.md, sections 'Initialisation' and 'Baselines'.
 
 Baseline conv weights are truncated normal (stddev 0.05) and biases 0.2, as
 in the released code; convolutions use SAME padding and ReLU, max-pooling

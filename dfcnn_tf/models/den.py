@@ -1,4 +1,6 @@
-"""Dynamically Expandable Networks (Yoon et al., ICLR 2018; SPEC section 3, "DEN").
+"""Dynamically Expandable Networks (Yoon et al., ICLR 2018, "DEN").
+
+See docs/method.md, section 'Baselines'.
 
 As the DF-CNN paper runs DEN, the network has the HPS shape: every conv layer
 *and* the hidden FC layers are shared and expandable, and each task has its

@@ -1,4 +1,6 @@
-"""The Deconvolutional Factorized CNN (paper section 3, SPEC sections 1-2).
+"""The Deconvolutional Factorized CNN (paper section 3).
+
+See docs/method.md, sections 'The DF-CNN layer' and 'Architectures and sizes'.
 
 Each conv layer has one shared `KnowledgeBase`; each task owns one `DFConv2D`
 per layer (its transforms and conv bias) and its own FC head. The `direct`
@@ -9,6 +11,7 @@ import keras
 
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.layers import DFConv2D, KnowledgeBase
+from dfcnn_tf.layers.dfconv import DEFAULT_BIAS
 from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import task_head
 from dfcnn_tf.registry import register_model
@@ -45,6 +48,7 @@ class DFCNN(GeneratedKernelModel):
             variant=self.config.variant,
             deconv_stride=self.config.deconv_stride,
             deconv_activation=self.config.deconv_activation,
+            **_bias_initializers(self.config.bias_init),
             name=name,
         )
 
@@ -74,6 +78,26 @@ class DFCNN(GeneratedKernelModel):
         shared = {id(v) for v in self.shared_variables}
         tower = self.towers[task_id]
         return [v for v in tower.trainable_variables if id(v) not in shared]
+
+
+def _bias_initializers(bias_init):
+    """DFConv2D bias initializers for `ModelConfig.bias_init`.
+
+    "released" leaves the layer's defaults (Glorot-uniform as the released code
+    draws its `(1, 1, 1, n)` biases); "constant" is the earlier behaviour: conv
+    bias 0.2, deconvolution bias Glorot-uniform over `(c,)`.
+    """
+    if bias_init == "released":
+        return {}
+    if bias_init == "constant":
+        return {
+            "bias_initializer": keras.initializers.Constant(DEFAULT_BIAS),
+            "deconv_bias_initializer": "glorot_uniform",
+        }
+    raise ConfigError(
+        "model.bias_init must be one of ['released', 'constant']. "
+        f"Received: {bias_init!r}"
+    )
 
 
 def _check_layer_counts(config):

@@ -1,4 +1,6 @@
-"""Task-specific fully-connected heads (SPEC section 1: FC layers are per task).
+"""Task-specific fully-connected heads: every model's FC layers are per task.
+
+See docs/method.md, section 'Architectures and sizes'.
 
 Dropout (keep probability 0.5 in the paper) is applied once, to the flattened
 conv features, before the first FC layer, as in the released code.
@@ -7,7 +9,7 @@ conv features, before the first FC layer, as in the released code.
 import keras
 
 DENSE_STDDEV = 0.05  # baseline weights: truncated normal, stddev 0.05
-DEFAULT_BIAS = 0.2  # every bias starts at 0.2 in the released code
+DEFAULT_BIAS = 0.2  # released code: baseline and FC biases (not DF-CNN conv biases)
 
 
 def dense(units, activation=None, name=None):

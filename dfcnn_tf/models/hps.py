@@ -1,4 +1,6 @@
-"""Hard parameter sharing (SPEC section 3, "HPS"): shared convs, per-task FC heads.
+"""Hard parameter sharing ("HPS"): shared convs, per-task FC heads.
+
+See docs/method.md, section 'Baselines'.
 
 Every task updates the shared conv trunk, so earlier tasks can be forgotten;
 each task's head is its own.

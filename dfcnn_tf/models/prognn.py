@@ -1,4 +1,6 @@
-"""Progressive Neural Networks (Rusu et al. 2016, section 2; SPEC section 3, "ProgNN").
+"""Progressive Neural Networks (Rusu et al. 2016, section 2, "ProgNN").
+
+See docs/method.md, section 'Baselines'.
 
 Every task adds a new column: a full conv stack plus its own FC head. Conv
 layer l >= 2 of column t also reads, through one lateral adapter per earlier

@@ -1,4 +1,6 @@
-"""Single-task learning (SPEC section 3, "STL"): an independent CNN per task.
+"""Single-task learning ("STL"): an independent CNN per task.
+
+See docs/method.md, section 'Baselines'.
 
 Nothing is shared, so nothing a later task does can change an earlier task.
 `stl` and `stl_large` differ only in their `ModelConfig` sizes.

@@ -1,4 +1,4 @@
-"""Tensor-factorisation baseline "TF" (SPEC section 3).
+"""Tensor-factorisation baseline "TF" (docs/method.md, section 'Baselines').
 
 Yang & Hospedales, "Deep Multi-task Representation Learning: A Tensor
 Factorisation Approach", ICLR 2017 (section 3, Tucker variant). Per conv layer

@@ -2,8 +2,8 @@
 
 Used by the tensor-factorisation baseline "TF" (Yang & Hospedales, "Deep
 Multi-task Representation Learning: A Tensor Factorisation Approach", ICLR
-2017, section 3; SPEC section 3) to choose the Tucker ranks of each layer's
-stacked per-task weights and to initialise its factors.
+2017, section 3; docs/method.md, section 'Baselines') to choose the Tucker
+ranks of each layer's stacked per-task weights and to initialise its factors.
 
 For an N-way tensor `W` (De Lathauwer et al. 2000):
 

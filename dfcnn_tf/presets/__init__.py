@@ -1,4 +1,6 @@
-"""Named experiment presets (SPEC sections 2, 4, 5).
+"""Named experiment presets.
+
+See docs/method.md, sections 'Architectures and sizes', 'Optimizer', 'Data protocols'.
 
 Each preset names the command that runs it and the paper result it targets,
 and holds one `ModelConfig` per model it supports. Every preset has a tiny

@@ -1,4 +1,6 @@
-"""CIFAR-100 lifelong presets (paper section 4, Figure 3; SPEC sections 2, 4, 5).
+"""CIFAR-100 lifelong presets (paper section 4, Figure 3).
+
+See docs/method.md, sections 'Architectures and sizes', 'Optimizer', 'Data protocols'.
 
 python -m dfcnn_tf.lifelong --preset cifar100_10 --model dfcnn --data-dir DIR
 """

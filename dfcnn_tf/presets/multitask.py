@@ -3,9 +3,10 @@
     python -m dfcnn_tf.lifelong --preset mnist_hetero --model dfcnn --data-dir DIR
     python -m dfcnn_tf.lifelong --preset cifar10_hetero --set data.percent=10 ...
 
-Sizes, batch sizes, learning rates and KB/TS sizes from SPEC sections 2 and 4
-(the released configuration). Total epochs are 500 (MNIST) and 2000
-(CIFAR-10); `epochs_per_task` is that total divided by the number of tasks.
+Sizes, batch sizes, learning rates and KB/TS sizes from docs/method.md,
+sections 'Architectures and sizes' and 'Optimizer' (the released
+configuration). Total epochs are 500 (MNIST) and 2000 (CIFAR-10);
+`epochs_per_task` is that total divided by the number of tasks.
 """
 
 import dataclasses

@@ -1,4 +1,6 @@
-"""Office-Home lifelong preset (paper section 4, Figure 5; SPEC sections 2, 4, 5).
+"""Office-Home lifelong preset (paper section 4, Figure 5).
+
+See docs/method.md, sections 'Architectures and sizes', 'Optimizer', 'Data protocols'.
 
     python -m dfcnn_tf.lifelong --preset officehome --model dfcnn --data-dir DIR
 

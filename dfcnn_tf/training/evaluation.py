@@ -1,4 +1,6 @@
-"""Accuracy of every task seen so far (SPEC section 6: what to record).
+"""Accuracy of every task seen so far, on every split: what is recorded.
+
+See docs/method.md, section 'Training'.
 
 Each task's train, validation and test splits are concatenated once into one
 resident tensor. Evaluating a task is one compiled call: it asks the model

@@ -1,4 +1,6 @@
-"""The lifelong training loop (paper Algorithm 1, appendix B.1; SPEC section 4).
+"""The lifelong training loop (paper Algorithm 1, appendix B.1).
+
+See docs/method.md, section 'Training'.
 
 Tasks arrive one at a time. For task t only the shared parameters and task
 t's own parameters are updated, for a fixed number of epochs; every other

@@ -1,4 +1,6 @@
-"""The multi-task protocol (SPEC section 4, appendix C of the paper).
+"""The multi-task protocol (appendix C of the paper).
+
+See docs/method.md, section 'Training'.
 
 Every task is present from the start. Each epoch draws one task uniformly at
 random and trains on all its data in mini-batches without repetition; every

@@ -1,4 +1,6 @@
-"""RMSProp and the learning-rate schedule of the paper (SPEC section 4).
+"""RMSProp and the learning-rate schedule of the paper.
+
+See docs/method.md, section 'Optimizer'.
 
 `lr(epoch) = lr0 / (1 + decay * epoch)` with `epoch` counted over the whole
 run. Each task gets a fresh optimizer, so the shared knowledge base's

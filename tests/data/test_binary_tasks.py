@@ -1,4 +1,6 @@
-"""Tests of the MNIST / CIFAR-10 binary multi-task sets (SPEC section 5).
+"""Tests of the MNIST / CIFAR-10 binary multi-task sets.
+
+See docs/method.md, section 'Data protocols'.
 
 Synthetic images encode their source: pixel 0 is 0 and pixel 1 is 255 in every
 channel, pixels 2-5 hold the base-250 digits of an id (the training index, or

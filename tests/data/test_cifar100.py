@@ -1,4 +1,7 @@
-"""Tests of the CIFAR-100 lifelong task sequence (SPEC section 5)."""
+"""Tests of the CIFAR-100 lifelong task sequence.
+
+See docs/method.md, section 'Data protocols'.
+"""
 
 import numpy as np
 import pytest

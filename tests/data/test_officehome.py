@@ -1,4 +1,6 @@
-"""Tests of the Office-Home builder, loader and task sequence (SPEC section 5).
+"""Tests of the Office-Home builder, loader and task sequence.
+
+See docs/method.md, section 'Data protocols'.
 
 No copy of Office-Home is needed: a small image-folder tree with the same
 layout is written to a temporary folder. Every image is one flat colour whose

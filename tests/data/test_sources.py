@@ -1,4 +1,7 @@
-"""Tests of raw-array loading and validation (SPEC section 5)."""
+"""Tests of raw-array loading and validation.
+
+See docs/method.md, section 'Data protocols'.
+"""
 
 import sys
 import types

@@ -1,4 +1,7 @@
-"""Tests of the Task record and of per-task standardisation (SPEC section 5)."""
+"""Tests of the Task record and of per-task standardisation.
+
+See docs/method.md, section 'Data protocols'.
+"""
 
 import numpy as np
 import pytest

@@ -1,4 +1,6 @@
-"""Tests of `KnowledgeBase` and `DFConv2D` against the paper's Eq. 1-2 (SPEC 1).
+"""Tests of `KnowledgeBase` and `DFConv2D` against the paper's Eq. 1-2.
+
+See docs/method.md, section 'The DF-CNN layer'.
 
 The reference below is written from the equations in NumPy (float64), without
 TensorFlow:
@@ -285,9 +287,66 @@ def test_layers_share_one_knowledge_base_variable():
     np.testing.assert_array_equal(second.knowledge_base.kernel, 0.5)
 
 
-def test_conv_bias_starts_at_0_2():
-    layer = make_layer("dfcnn", 1, 4)
+def released_limit(n):
+    """TF1 Glorot-uniform limit of a `(1, 1, 1, n)` variable, from its fans.
+
+    TF1 `_compute_fans` of a 4-D shape multiplies the leading dims into a
+    receptive field (1 here): fan_in = shape[-2] = 1, fan_out = shape[-1] = n;
+    the limit is sqrt(6 / (fan_in + fan_out)).
+    """
+    fan_in, fan_out = 1 * 1 * 1, 1 * 1 * n
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+def test_released_limits_are_the_quoted_values():
+    assert released_limit(32) == pytest.approx(0.4264, abs=1e-4)
+    assert released_limit(64) == pytest.approx(0.3038, abs=1e-4)
+
+
+@pytest.mark.parametrize(("variant", "depth", "channels"), VARIANTS, ids=VARIANT_IDS)
+def test_biases_start_glorot_uniform_as_released(variant, depth, channels):
+    layer = make_layer(variant, depth, channels)
+    for weight in (layer.bias, layer.deconv_bias):
+        values = np.asarray(weight)
+        limit = released_limit(values.size)
+        assert np.all(np.abs(values) <= limit)
+        assert np.ptp(values) > 0  # drawn, not a constant
+
+
+def test_released_bias_distribution_is_uniform_over_its_limit():
+    # Many channels, so that the sample fills its range: U(-a, a) has mean 0,
+    # variance a^2 / 3, and its extremes near +-a.
+    keras.utils.set_random_seed(3)
+    filters, channels = 4000, 3000
+    base = KnowledgeBase(2, C_KB)
+    layer = DFConv2D(filters, 3, base, transform_channels=channels)
+    layer.build((None, 4, 4, 1))
+    for values, n in ((layer.bias, filters), (layer.deconv_bias, channels)):
+        values = np.asarray(values, dtype=np.float64)
+        limit = released_limit(n)
+        assert np.abs(values).max() <= limit
+        assert np.abs(values).max() > 0.99 * limit
+        assert values.mean() == pytest.approx(0.0, abs=0.05 * limit)
+        assert values.var() == pytest.approx(limit**2 / 3, rel=0.1)
+        # Not the limit Glorot-uniform gives a (n,) shape (sqrt(3 / n)).
+        assert np.abs(values).max() > math.sqrt(3.0 / n) * 1.2
+
+
+def test_biases_of_one_layer_are_independent_draws():
+    layer = make_layer("dfcnn", 1, C_OUT)  # bias and deconv bias both (4,)
+    assert not np.array_equal(layer.bias, layer.deconv_bias)
+
+
+def test_constant_bias_initializers_still_reachable():
+    layer = make_layer(
+        "dfcnn",
+        1,
+        4,
+        bias_initializer=keras.initializers.Constant(0.2),
+        deconv_bias_initializer="glorot_uniform",
+    )
     np.testing.assert_array_equal(layer.bias, np.full(C_OUT, 0.2, dtype=np.float32))
+    assert np.all(np.abs(np.asarray(layer.deconv_bias)) <= math.sqrt(3.0 / 4))
 
 
 # ---------------------------------------------------------------- validation

@@ -1,4 +1,7 @@
-"""Tests of DEN (Yoon et al. 2018; SPEC section 3): expansion, split, timestamps."""
+"""Tests of DEN (Yoon et al. 2018): expansion, split, timestamps.
+
+See docs/method.md, section 'Baselines'.
+"""
 
 import dataclasses
 

@@ -1,4 +1,7 @@
-"""Tests of the DF-CNN lifelong model (SPEC sections 1-2, paper section 3)."""
+"""Tests of the DF-CNN lifelong model (paper section 3).
+
+See docs/method.md, sections 'The DF-CNN layer' and 'Architectures and sizes'.
+"""
 
 import dataclasses
 
@@ -58,7 +61,8 @@ def mixed_model():
 
 
 def test_parameter_count_matches_paper(cifar_model):
-    """7,963,252 parameters: 432 shared + 10 x 796,282 (SPEC section 2).
+    """7,963,252 parameters: 432 shared + 10 x 796,282 (docs/method.md, section
+    'Architectures and sizes').
 
     Knowledge bases `(kb, kb, c_kb)`: 2*2*(16 + 24 + 32 + 36) = 432, shared.
     Per task and conv layer: V `p*p*c*c_kb` + b_D `c` + U `c*c_in*c_out` + b `c_out`:
@@ -234,3 +238,43 @@ def test_gradient_of_one_task_skips_other_tasks(cifar_model):
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(cifar_model(x, 0))
     assert all(g is None for g in tape.gradient(loss, others))
+
+
+DFCNN_MODELS = ["dfcnn", "dfcnn_small", "dfcnn_tc2", "dfcnn_direct"]
+
+
+def first_task_biases(name, bias_init):
+    """Every DFConv2D of task 0 of preset `name`: (conv bias, deconv bias)."""
+    keras.utils.set_random_seed(0)
+    config = get_preset("cifar100_10").experiment(name).model
+    config = dataclasses.replace(config, bias_init=bias_init)
+    model = build_model(config, INPUT_SHAPE)
+    model.add_task(NUM_CLASSES)
+    return [
+        (np.asarray(d.bias), np.asarray(d.deconv_bias)) for d in dfconv_layers(model, 0)
+    ]
+
+
+@pytest.mark.parametrize("name", DFCNN_MODELS)
+def test_released_bias_init_is_the_default_and_in_range(name):
+    config = get_preset("cifar100_10").experiment(name).model
+    assert config.bias_init == "released"
+    for bias, deconv_bias in first_task_biases(name, "released"):
+        for values in (bias, deconv_bias):
+            # Glorot-uniform of a (1, 1, 1, n) variable: fan_in 1, fan_out n.
+            assert np.abs(values).max() <= np.sqrt(6.0 / (1 + values.size))
+            assert np.ptp(values) > 0
+
+
+@pytest.mark.parametrize("name", DFCNN_MODELS)
+def test_constant_bias_init_keeps_the_earlier_biases(name):
+    for bias, deconv_bias in first_task_biases(name, "constant"):
+        np.testing.assert_array_equal(bias, np.full(bias.shape, 0.2, np.float32))
+        # Glorot-uniform over the (c,) shape itself: fan_in = fan_out = c.
+        assert np.abs(deconv_bias).max() <= np.sqrt(3.0 / deconv_bias.size)
+
+
+def test_unknown_bias_init_raises():
+    config = get_preset("cifar100_10").experiment("dfcnn").model
+    with pytest.raises(ConfigError, match="bias_init"):
+        build_model(dataclasses.replace(config, bias_init="zeros"), INPUT_SHAPE)

@@ -1,11 +1,12 @@
 """Parameter counts for CIFAR-100 with 10 tasks of 10 classes equal the paper's.
 
-The paper prints totals in millions with two decimals (section 4.3); SPEC
-section 2 gives exact figures for the DF-CNN (7,963,252) and per-task STL
-(328,426). Where the paper's figure is rounded, the count must round to it.
+The paper prints totals in millions with two decimals (section 4.3);
+docs/method.md, section 'Architectures and sizes', gives exact figures for the
+DF-CNN (7,963,252) and per-task STL (328,426). Where the paper's figure is
+rounded, the count must round to it.
 
 The reduced DF-CNN's knowledge-base and transform sizes are not published
-(SPEC: "tune"); ours (KB channels 12/16/24/24, TS channels 16/32/40/40) are
+(they were tuned); ours (KB channels 12/16/24/24, TS channels 16/32/40/40) are
 chosen so that the total lands on the paper's 2.80M.
 """
 
@@ -46,7 +47,8 @@ def test_total_matches_paper(name):
 
 
 def test_exact_counts_by_hand():
-    """Layer-by-layer arithmetic of SPEC section 2 for the baselines."""
+    """Layer-by-layer arithmetic of docs/method.md, section 'Architectures and sizes'
+    for the baselines."""
     conv_small = (3 * 9 * 32 + 32) + (32 * 9 * 32 + 32) + (32 * 9 * 64 + 64)
     conv_small += 64 * 9 * 64 + 64
     head_small = (8 * 8 * 64 * 64 + 64) + (64 * 10 + 10)
@@ -71,7 +73,8 @@ def test_tc2_by_hand():
     assert count("dfcnn_tc2") == kb + 10 * per_task == 2_995_168
 
 
-# Office-Home (SPEC section 2): 10 tasks of 13 classes on 128x128x3 images.
+# Office-Home (docs/method.md, section 'Architectures and sizes'): 10 tasks of 13
+# classes on 128x128x3 images.
 OFFICEHOME_PAPER = {"dfcnn": 201.8, "stl": 26.8, "hps": 12.3, "prognn": 32.7}
 
 

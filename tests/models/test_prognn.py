@@ -1,4 +1,7 @@
-"""Tests of the ProgNN baseline (Rusu et al. 2016; SPEC section 3)."""
+"""Tests of the ProgNN baseline (Rusu et al. 2016).
+
+See docs/method.md, section 'Baselines'.
+"""
 
 import dataclasses
 

@@ -1,4 +1,6 @@
-"""Tests of TF1-style RMSProp and the learning-rate schedule (SPEC section 4).
+"""Tests of TF1-style RMSProp and the learning-rate schedule.
+
+See docs/method.md, section 'Optimizer'.
 
 Reference update (as `tf.compat.v1.train.RMSPropOptimizer` computes it):
     ms  = rho * ms + (1 - rho) * g**2      (ms starts at 1.0 in TF1, 0 in Keras)

@@ -2,7 +2,9 @@
 
 `reference_history.csv` and `reference_logits.csv` were written by
 `reference_run.py` before any optimisation of the training step or the
-evaluation (issue 7). Every model must give the same accuracies, at every
+evaluation (issue 7); the rows of the four DF-CNN models were re-recorded once
+since, when their biases took the released code's initialisation (issue 15,
+see `reference_run.py`). Every model must give the same accuracies, at every
 epoch, task and split (one image either way: an image at a near-tie may
 flip under a different order of summation), and the same logits to float
 tolerance.
