@@ -14,9 +14,9 @@ import pandas as pd
 from dfcnn_tf.config_file import read_experiment
 from dfcnn_tf.errors import CheckpointError, ConfigError, DataError, TrainingError
 from dfcnn_tf.overrides import apply_overrides
-from dfcnn_tf.presets import PRESETS, get_preset
+from dfcnn_tf.presets import PRESETS, get_preset, preset_models
 from dfcnn_tf.protocols import get_protocol
-from dfcnn_tf.registry import get_model_class, model_names
+from dfcnn_tf.registry import get_model_class
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
@@ -45,7 +45,7 @@ def build_parser():
     add(
         "--model",
         help="registered model, or several separated by commas (default: "
-        f"{DEFAULT_MODEL}, or the --config file's); of " + ", ".join(model_names()),
+        f"{DEFAULT_MODEL}, or the --config file's); of " + ", ".join(preset_models()),
     )
     add(
         "--seed",

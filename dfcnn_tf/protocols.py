@@ -10,8 +10,6 @@ from collections.abc import Callable
 
 from dfcnn_tf import metrics, mtl_metrics
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.training import train_lifelong
-from dfcnn_tf.training.multitask import train_multitask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +36,8 @@ class Protocol:
 
 
 def _train_lifelong(model, tasks, train, seed, progress, save, checkpoint=None):
+    from dfcnn_tf.training import train_lifelong  # TensorFlow: imported when used
+
     def on_task_end(task_id, rows):
         save(rows)
 
@@ -45,6 +45,8 @@ def _train_lifelong(model, tasks, train, seed, progress, save, checkpoint=None):
 
 
 def _train_mtl(model, tasks, train, seed, progress, save, checkpoint=None):
+    from dfcnn_tf.training.multitask import train_multitask  # TensorFlow
+
     return train_multitask(
         model, tasks, train, seed, progress, on_save=save, checkpoint=checkpoint
     )
