@@ -17,6 +17,8 @@ from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.results import read_history
 
 # Figure 3(a) columns: peak per-task accuracy, forgetting, convergence, time.
+# Differences of accuracies, shown like accuracies in percentage points.
+POINT_COLUMNS = ("backward_transfer", "forward_transfer")
 LIFELONG_COLUMNS = (
     "mean_peak_accuracy",
     "mean_final_accuracy",
@@ -108,7 +110,8 @@ def format_table(table, columns=LIFELONG_COLUMNS):
     out = pd.DataFrame(index=table.index)
     out["trials"] = table["trials"].astype(int)
     for column in (c for c in columns if c in table.columns):
-        scale, digits = (100.0, 1) if "accuracy" in column else (1.0, 3)
+        in_points = "accuracy" in column or column in POINT_COLUMNS
+        scale, digits = (100.0, 1) if in_points else (1.0, 3)
         if column in ("mean_convergence_epochs", "training_time_s"):
             digits = 1
         mean, ci = table[column] * scale, table[f"{column}_ci95"] * scale

@@ -1,17 +1,11 @@
-"""`python -m dfcnn_tf.report RESULTS_DIR`: tables and figures of a results folder.
+"""The report page: `summary.md`, the paper's results section (section 4.3).
 
-Writes into `RESULTS_DIR/report/` (or `--out`):
-- `summary.md`: the Figure 3(a) table (mean ± 95% CI over trials per model),
-  the forgetting ratio by number of tasks learned since (Figure 3(b)) and the
-  runs it covers;
-- `fig3b_forgetting.png`, `fig3c_convergence.png`;
-- `fig4_<model>.png`: every task's test accuracy over the first trial's run,
-  with STL's peak accuracies dotted where STL runs are present;
-- `accuracy_matrix_<model>.png` of the first trial.
+Tables of Figure 3(a)-(c) and the per-model Figure 4 and accuracy matrices,
+each figure saved as PNG (200 dpi), SVG and PDF and embedded beside its table.
+Accuracies and their differences (BWT, paired differences) are in percentage
+points everywhere.
 """
 
-import argparse
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -28,6 +22,8 @@ from dfcnn_tf.aggregate import (
 
 REFERENCE_MODEL = "stl"  # its peak accuracies are Figure 4's dotted lines
 COMPARED_MODEL = "dfcnn"  # the paired differences are taken from it
+FIGURE_FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 200
 
 
 def _first_runs(results):
@@ -39,29 +35,42 @@ def _first_runs(results):
     return first
 
 
-def _save(ax, path):
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=90)
-    plt.close(ax.figure)
-    return path
+def save_figure(ax, path_stem):
+    """Saves the Axes' figure in every `FIGURE_FORMATS`; returns the PNG path."""
+    figure = ax.figure
+    for suffix in FIGURE_FORMATS:
+        figure.savefig(Path(f"{path_stem}.{suffix}"), dpi=PNG_DPI, bbox_inches="tight")
+    plt.close(figure)
+    return Path(f"{path_stem}.png")
 
 
 def write_figures(results, out_dir):
-    """Saves every figure as PNG under `out_dir`; returns the paths."""
+    """Saves every figure under `out_dir`.
+
+    Returns:
+        `{name: PNG path}` with names `fig3b_forgetting`, `fig3c_convergence`,
+        `fig4_<model>` and `accuracy_matrix_<model>`.
+    """
+    out_dir = Path(out_dir)
     first = _first_runs(results)
     reference = None
     if REFERENCE_MODEL in first:
         reference = metrics.peak_accuracy(first[REFERENCE_MODEL])
-    paths = [
-        _save(plots.forgetting_curves(results), out_dir / "fig3b_forgetting.png"),
-        _save(plots.convergence(results), out_dir / "fig3c_convergence.png"),
-    ]
+    axes = {
+        "fig3b_forgetting": plots.forgetting_curves(results),
+        "fig3c_convergence": plots.convergence(results),
+    }
     for model, history in first.items():
-        ax = plots.task_accuracy(history, reference, title=f"{model}: test accuracy")
-        paths.append(_save(ax, out_dir / f"fig4_{model}.png"))
-        ax = plots.accuracy_matrix(history, title=f"{model}: A[s, t]")
-        paths.append(_save(ax, out_dir / f"accuracy_matrix_{model}.png"))
-    return paths
+        axes[f"fig4_{model}"] = plots.task_accuracy(
+            history,
+            reference,
+            title=f"{model}: test accuracy (seed {history['seed'].iloc[0]})",
+            reference_label=f"{REFERENCE_MODEL} peak",
+        )
+        axes[f"accuracy_matrix_{model}"] = plots.accuracy_matrix(
+            history, title=f"{model}: test accuracy A[s, t] (%)"
+        )
+    return {name: save_figure(ax, out_dir / name) for name, ax in axes.items()}
 
 
 def forgetting_table(results):
@@ -74,7 +83,7 @@ def forgetting_table(results):
 
 
 def paired_table(results):
-    """`COMPARED_MODEL`'s peak accuracy minus each model's, as text cells."""
+    """`COMPARED_MODEL`'s peak accuracy minus each model's, as text cells (points)."""
     paired = paired_differences(results, COMPARED_MODEL)
     cells = [
         f"{d:+.2f}" if pd.isna(c) else f"{d:+.2f} ± {c:.2f}"
@@ -87,54 +96,66 @@ def paired_table(results):
     ).rename_axis("model")
 
 
-def summary_markdown(results):
-    """The Markdown text of `summary.md`."""
-    table = format_table(summary_table(results))
-    forgetting = forgetting_table(results).round(3)
-    paired = paired_table(results)
-    runs = run_summaries(results)[["model", "seed"]]
+def _image(figures, name, caption):
+    """A Markdown image of figure `name` (linked by file name), or nothing."""
+    if name not in figures:
+        return []
+    return [f"![{caption}]({Path(figures[name]).name})"]
+
+
+def _model_sections(results, figures):
+    sections = []
+    for model in sorted(results["model"].unique()):
+        sections += [f"### {model} (first trial)"]
+        sections += _image(figures, f"fig4_{model}", f"Figure 4: {model}")
+        sections += _image(figures, f"accuracy_matrix_{model}", f"{model}: A[s, t]")
+    return sections
+
+
+def summary_markdown(results, figures=None):
+    """The Markdown text of `summary.md`; `figures` (`write_figures`) are embedded."""
+    figures = figures or {}
     return (
         "\n\n".join(
             [
                 "# Lifelong results (mean ± 95% CI over trials)",
-                "Accuracies in %; forgetting ratio = final accuracy / peak accuracy; "
-                "convergence = epochs to 98% of peak; time in seconds.",
-                table.to_markdown(),
-                "## Forgetting ratio by number of tasks learned since (Figure 3(b))",
-                forgetting.to_markdown(),
+                "Accuracies, backward transfer and differences in percentage points; "
+                "forgetting ratio = final accuracy / peak accuracy; convergence = "
+                "epochs to 98% of peak; time in seconds.",
+                "## Figure 3(a): accuracy, forgetting, convergence and time",
+                format_table(summary_table(results)).to_markdown(),
+                "## Figure 3(b): forgetting ratio by number of tasks learned since",
+                *_image(figures, "fig3b_forgetting", "Figure 3(b)"),
+                forgetting_table(results).round(3).to_markdown(),
+                "## Figure 3(c): epochs to 98% of the peak accuracy",
+                *_image(figures, "fig3c_convergence", "Figure 3(c)"),
                 f"## Peak per-task accuracy of {COMPARED_MODEL} minus each model, "
                 "paired by seed (points, mean ± 95% CI)",
-                paired.to_markdown(disable_numparse=True),  # keep the + sign
+                paired_table(results).to_markdown(disable_numparse=True),  # keep the +
+                "## Figure 4: test accuracy of every task over the run",
+                *_model_sections(results, figures),
                 "## Runs",
-                runs.to_markdown(),
+                run_summaries(results)[["model", "seed"]].to_markdown(),
             ]
         )
         + "\n"
     )
 
 
-def main(argv=None):
-    """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m dfcnn_tf.report", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("results_dir", help="folder given as --out to the runs")
-    parser.add_argument("--out", help="where to write (default: RESULTS_DIR/report)")
-    args = parser.parse_args(argv)
-    try:
-        results = load_results(args.results_dir)
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def write_report(results_dir, out_dir=None):
+    """Writes `summary.md` and every figure of the lifelong runs in `results_dir`.
+
+    Returns:
+        `[summary.md path, PNG paths...]`.
+
+    Raises:
+        FileNotFoundError: if `results_dir` holds no finished run.
+    """
+    results = load_results(results_dir)
     results = results[results["protocol"] == "lifelong"]
-    out_dir = Path(args.out or Path(args.results_dir) / "report")
+    out_dir = Path(out_dir or Path(results_dir) / "report")
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "summary.md").write_text(summary_markdown(results))
-    paths = write_figures(results, out_dir)
-    print((out_dir / "summary.md").read_text())
-    print("\n".join(f"wrote {p}" for p in [out_dir / "summary.md", *paths]))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    figures = write_figures(results, out_dir)
+    summary = out_dir / "summary.md"
+    summary.write_text(summary_markdown(results, figures))
+    return [summary, *figures.values()]

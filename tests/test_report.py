@@ -15,7 +15,7 @@ from dfcnn_tf.aggregate import (
 )
 from dfcnn_tf.lifelong import main, parse_seeds
 from dfcnn_tf.report import main as report_main
-from dfcnn_tf.report import summary_markdown
+from dfcnn_tf.report_page import summary_markdown
 
 pytestmark = pytest.mark.slow
 

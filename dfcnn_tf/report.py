@@ -1,0 +1,39 @@
+"""`python -m dfcnn_tf.report RESULTS_DIR`: tables and figures of a results folder.
+
+Writes into `RESULTS_DIR/report/` (or `--out`) the results section of the
+paper as one page, `summary.md`, with every figure (PNG at 200 dpi, plus SVG
+and PDF) beside its table; `dfcnn_tf.report_page` builds it. Only the argument
+parser is imported before parsing, so `--help` answers at once.
+"""
+
+import argparse
+import sys
+
+
+def build_parser():
+    """The argument parser of the report command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m dfcnn_tf.report", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("results_dir", help="folder given as --out to the runs")
+    parser.add_argument("--out", help="where to write (default: RESULTS_DIR/report)")
+    return parser
+
+
+def main(argv=None):
+    """Entry point; returns the exit code (2 if the folder holds no finished run)."""
+    args = build_parser().parse_args(argv)
+    from dfcnn_tf.report_page import write_report  # pandas, matplotlib
+
+    try:
+        paths = write_report(args.results_dir, args.out)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(paths[0].read_text())
+    print("\n".join(f"wrote {path}" for path in paths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
