@@ -22,8 +22,8 @@ from dfcnn_tf.results import (
     run_id,
     write_run,
 )
-from dfcnn_tf.training import Progress
 from dfcnn_tf.training.checkpoint import Resume, RunCheckpoint
+from dfcnn_tf.training.progress import run_observers
 
 CHECKPOINT_DIR = "checkpoints"  # inside the run's folder
 
@@ -164,7 +164,8 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
         summary = protocol.summarize(history)
         return RunResult(run_dir, train.protocol, history, summary, reused=True)
     tasks, model = prepare(experiment)
-    progress = Progress(len(tasks), protocol.epochs(train, len(tasks)), quiet, stream)
+    epochs = protocol.epochs(train, len(tasks))
+    progress = run_observers(experiment, run_dir, len(tasks), epochs, quiet, stream)
     resume = open_checkpoint(checkpoint, run_dir, progress)
     write = functools.partial(write_results, run_dir, experiment, model, fmt)
     write(resume.rows, "running")
@@ -175,13 +176,15 @@ def run_experiment(experiment, out_dir, quiet=False, fmt="csv", stream=None):
             train,
             experiment.seed,
             progress,
-            lambda rows: write(rows, "running"),
+            lambda rows: write(progress.record(rows), "running"),
             checkpoint,
         )
     except TrainingError as error:
-        write(error.rows, "failed", error=str(error))
+        write(progress.record(error.rows), "failed", error=str(error))
+        progress.close()
         raise
-    history = write(rows, "finished")
+    history = write(progress.record(rows), "finished")
+    progress.close()
     checkpoint.remove()
     progress.message(f"results written to {run_dir}")
     return RunResult(run_dir, train.protocol, history, protocol.summarize(history))

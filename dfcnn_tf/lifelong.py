@@ -98,6 +98,13 @@ def _add_schedule_and_output_options(add):
         "(repeatable; an unknown key lists the valid ones)",
     )
     add("--quiet", action="store_true", help="no per-task/epoch progress display")
+    add(
+        "--no-tensorboard",
+        dest="tensorboard",
+        action="store_false",
+        default=None,
+        help="write no TensorBoard log (default: <run dir>/tensorboard)",
+    )
 
 
 def parse_seeds(text):
@@ -137,6 +144,7 @@ def resolve_one(args, model, seed):
         "train.epochs_per_task": args.epochs_per_task,
         "train.eval_every": args.eval_every,
         "data.data_dir": args.data_dir,
+        "train.tensorboard": args.tensorboard,
     }
     assignments = [f"{k}={v!r}" for k, v in shortcuts.items() if v is not None]
     return apply_overrides(experiment, assignments + args.set)

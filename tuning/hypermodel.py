@@ -110,7 +110,10 @@ class LifelongHyperModel(keras_tuner.HyperModel):
         check_protocol(model, train.protocol)
         protocol = get_protocol(train.protocol)
         progress = Progress(
-            len(tasks), protocol.epochs(train, len(tasks)), quiet=self.quiet
+            len(tasks),
+            protocol.epochs(train, len(tasks)),
+            quiet=self.quiet,
+            per_task=train.protocol == "lifelong",
         )
         with np.errstate(invalid="ignore", divide="ignore"):  # empty test split
             rows = protocol.train(
