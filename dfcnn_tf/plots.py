@@ -36,7 +36,7 @@ def _legend_outside(ax, **kwargs):
 
 
 def task_accuracy(history, reference=None, ax=None, title=None, reference_label=None):
-    """Figure 4: test accuracy of every task over the whole run.
+    """Figure 4: test accuracy (%) of every task over the whole run.
 
     One colour per task; the line is thick while the task is being trained
     and thin afterwards. `reference` (e.g. STL peak accuracy per task) is
@@ -60,12 +60,16 @@ def task_accuracy(history, reference=None, ax=None, title=None, reference_label=
         rows = rows.sort_values("epoch")
         colour = colours(task % 10)
         own = rows[rows["training_task"] == task]
-        ax.plot(rows["epoch"], rows["accuracy"], color=colour, lw=1, alpha=0.8)
+        ax.plot(rows["epoch"], rows["accuracy"] * 100, color=colour, lw=1, alpha=0.8)
         ax.plot(
-            own["epoch"], own["accuracy"], color=colour, lw=3, label=f"task {task + 1}"
+            own["epoch"],
+            own["accuracy"] * 100,
+            color=colour,
+            lw=3,
+            label=f"task {task + 1}",
         )
         if reference is not None and task in reference.index:
-            ax.axhline(reference[task], color=colour, ls=":", lw=1)
+            ax.axhline(reference[task] * 100, color=colour, ls=":", lw=1)
     ax.plot([], [], color="black", lw=3, label="while trained")
     ax.plot([], [], color="black", lw=1, label="after (other tasks trained)")
     if reference is not None:
@@ -73,7 +77,7 @@ def task_accuracy(history, reference=None, ax=None, title=None, reference_label=
             [], [], color="black", ls=":", lw=1, label=reference_label or "reference"
         )
     ax.set_xlabel("epoch")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel("test accuracy (%)")
     ax.set_title(title or str(history["run"].iloc[0]))
     _legend_outside(ax)
     return ax
@@ -141,7 +145,7 @@ def accuracy_matrix(history, ax=None, title=None):
                 f"{value:.1f}",
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=8,
                 color=colour,
             )
     labels = [str(t + 1) for t in matrix.columns]
