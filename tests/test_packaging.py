@@ -10,9 +10,12 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = {
@@ -44,6 +47,32 @@ def test_help_imports_no_heavy_module(module):
     done = _run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_lock_pins_satisfy_the_declared_ranges():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            pin = Requirement(line)
+            pins[canonicalize_name(pin.name)] = next(iter(pin.specifier)).version
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is declared but not pinned in requirements.txt"
+        assert requirement.specifier.contains(pins[name]), (text, pins[name])
+
+
+def test_console_scripts_name_existing_commands():
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ]
+    assert {name: target.split(":")[0] for name, target in scripts.items()} == {
+        **COMMANDS,
+        "dfcnn-predict": "dfcnn_tf.predict",  # written alongside, see issue 17
+    }
+    assert all(target.endswith(":main") for target in scripts.values())
 
 
 @pytest.fixture(scope="module")
