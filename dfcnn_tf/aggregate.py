@@ -19,6 +19,8 @@ from dfcnn_tf.results import read_history
 # Figure 3(a) columns: peak per-task accuracy, forgetting, convergence, time;
 # each peak-based one twice: against the paper's peak (maximum test accuracy)
 # and against the released code's (test accuracy at best validation accuracy).
+# Differences of accuracies, shown like accuracies in percentage points.
+POINT_COLUMNS = ("backward_transfer", "forward_transfer")
 LIFELONG_COLUMNS = (
     "mean_peak_accuracy",
     "mean_test_at_best_valid",
@@ -138,7 +140,8 @@ def format_table(table, columns=LIFELONG_COLUMNS):
     out["trials"] = table["trials"].astype(int)
     for column in (c for c in columns if c in table.columns):
         percent = any(name in column for name in _PERCENT_COLUMNS)
-        scale, digits = (100.0, 1) if percent else (1.0, 3)
+        in_points = percent or column in POINT_COLUMNS
+        scale, digits = (100.0, 1) if in_points else (1.0, 3)
         if any(name in column for name in _ONE_DECIMAL_COLUMNS):
             digits = 1
         mean, ci = table[column] * scale, table[f"{column}_ci95"] * scale

@@ -149,7 +149,8 @@ class TrainConfig:
     end of every task (mtl: ten times per run) and, if `checkpoint_every` > 0,
     every `checkpoint_every` epochs; `deterministic` turns on TensorFlow op
     determinism for the process, so a resumed run repeats an uninterrupted
-    one exactly.
+    one exactly; `tensorboard` writes TensorBoard event files into
+    `<run dir>/tensorboard`.
     """
 
     protocol: str = "lifelong"
@@ -164,6 +165,7 @@ class TrainConfig:
     rho: float = 0.9
     checkpoint_every: int = 0
     deterministic: bool = True
+    tensorboard: bool = True
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,11 @@ class Experiment:
 
 # Fields that say how a run is carried out, not what it computes: runs that
 # differ only in them are the same run (same hash, same folder, resumable).
-RUN_CONTROL_KEYS = ("train.checkpoint_every", "train.deterministic")
+RUN_CONTROL_KEYS = (
+    "train.checkpoint_every",
+    "train.deterministic",
+    "train.tensorboard",
+)
 
 TRAIN_CHOICES = {
     "protocol": ("lifelong", "mtl"),

@@ -28,9 +28,9 @@ from dfcnn_tf.results import (
     write_run,
 )
 from dfcnn_tf.run_lock import run_lock
-from dfcnn_tf.training import Progress
 from dfcnn_tf.training.checkpoint import Resume, RunCheckpoint
 from dfcnn_tf.training.interrupt import Interrupted, StopSignals
+from dfcnn_tf.training.progress import run_observers
 
 CHECKPOINT_DIR = "checkpoints"  # inside the run's folder
 SHARED_DATA_SEED = 0  # draws the task set when data.resample_per_seed is false
@@ -174,7 +174,7 @@ def run_experiment(
         return _reuse(run_dir, experiment, history, checkpoint, save_model, fmt)
     loaded = None if from_model is None else load_continuation(from_model, experiment)
     protocol = get_protocol(experiment.train.protocol)
-    progress = _progress(experiment, protocol, quiet, stream)
+    progress = _progress(experiment, run_dir, protocol, quiet, stream)
     tasks, learner = _learner(experiment, loaded)  # data errors: nothing written
     with run_lock(run_dir), StopSignals() as stop:
         resume = open_checkpoint(checkpoint, run_dir, progress)
@@ -183,7 +183,10 @@ def run_experiment(
         learner.progress, learner.checkpoint, learner.stop = progress, checkpoint, stop
         write = functools.partial(write_results, run_dir, experiment, learner, fmt)
         write(resume.rows or learner.rows, "running")
-        history = _train(learner, tasks, write, save_model)
+        try:
+            history = _train(learner, tasks, write, save_model)
+        finally:
+            progress.close()
         checkpoint.remove()
     progress.message(f"results written to {run_dir}")
     summary = protocol.summarize(history)
@@ -195,10 +198,11 @@ def _checkpoint(run_dir, experiment):
     return RunCheckpoint(run_dir / CHECKPOINT_DIR, config_hash(experiment), every)
 
 
-def _progress(experiment, protocol, quiet, stream):
+def _progress(experiment, run_dir, protocol, quiet, stream):
+    """The progress display, plus the TensorBoard log if enabled."""
     num_tasks = experiment.data.num_tasks
     epochs = protocol.epochs(experiment.train, num_tasks)
-    return Progress(num_tasks, epochs, quiet, stream)
+    return run_observers(experiment, run_dir, num_tasks, epochs, quiet, stream)
 
 
 def _train(learner, tasks, write, save_model):
@@ -308,7 +312,12 @@ def _flat(config, prefix=""):
 
 
 def write_results(run_dir, experiment, learner, fmt, rows, status, **extra):
-    """Writes every results file of the run (atomically); returns the history."""
+    """Writes every results file of the run (atomically); returns the history.
+
+    The rows go to the learner's observers first (the TensorBoard log).
+    """
+    if learner.progress is not None:
+        rows = learner.progress.record(rows)
     history = history_frame(rows, experiment)
     model = learner.model
     extra.update(tasks_added=model.num_tasks, parameters=model.count_params())

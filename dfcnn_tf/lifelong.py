@@ -31,9 +31,9 @@ from dfcnn_tf.errors import (
     TrainingError,
 )
 from dfcnn_tf.overrides import apply_overrides
-from dfcnn_tf.presets import PRESETS, get_preset
+from dfcnn_tf.presets import PRESETS, get_preset, preset_models
 from dfcnn_tf.protocols import get_protocol
-from dfcnn_tf.registry import get_model_class, model_names
+from dfcnn_tf.registry import get_model_class
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
@@ -63,7 +63,7 @@ def build_parser():
     add(
         "--model",
         help="registered model, or several separated by commas (default: "
-        f"{DEFAULT_MODEL}, or the --config file's); of " + ", ".join(model_names()),
+        f"{DEFAULT_MODEL}, or the --config file's); of " + ", ".join(preset_models()),
     )
     add(
         "--seed",
@@ -117,6 +117,13 @@ def _add_schedule_and_output_options(add):
         "(repeatable; an unknown key lists the valid ones)",
     )
     add("--quiet", action="store_true", help="no per-task/epoch progress display")
+    add(
+        "--no-tensorboard",
+        dest="tensorboard",
+        action="store_false",
+        default=None,
+        help="write no TensorBoard log (default: <run dir>/tensorboard)",
+    )
     _add_learner_options(add)
 
 
@@ -172,6 +179,7 @@ def resolve_one(args, experiment):
         "train.eval_every": args.eval_every,
         "data.data_dir": args.data_dir,
         "data.num_tasks": args.num_tasks,
+        "train.tensorboard": args.tensorboard,
     }
     assignments = [f"{k}={v!r}" for k, v in shortcuts.items() if v is not None]
     return apply_overrides(experiment, assignments + args.set)

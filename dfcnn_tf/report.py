@@ -1,169 +1,41 @@
 """`python -m dfcnn_tf.report RESULTS_DIR`: tables and figures of a results folder.
 
-Writes into `RESULTS_DIR/report/` (or `--out`):
-- `summary.md`: the Figure 3(a) table (mean ± 95% CI over trials per model),
-  the forgetting ratio by number of tasks learned since (Figure 3(b)) and the
-  runs it covers;
-- `fig3b_forgetting.png`, `fig3c_convergence.png`;
-- `fig4_<model>.png`: every task's test accuracy over the first trial's run,
-  with STL's peak accuracies dotted where STL runs are present;
-- `accuracy_matrix_<model>.png` of the first trial.
+Writes into `RESULTS_DIR/report/` (or `--out`) the results section of the
+paper as one page, `summary.md`, with every figure (PNG at 200 dpi, plus SVG
+and PDF) beside its table; `dfcnn_tf.report_page` builds it. Only the argument
+parser is imported before parsing, so `--help` answers at once.
 """
 
 import argparse
 import sys
-from pathlib import Path
-
-import matplotlib.pyplot as plt
-import pandas as pd
-
-from dfcnn_tf import metrics, plots
-from dfcnn_tf.aggregate import (
-    format_table,
-    load_results,
-    paired_differences,
-    run_summaries,
-    summary_table,
-)
-
-REFERENCE_MODEL = "stl"  # its peak accuracies are Figure 4's dotted lines
-COMPARED_MODEL = "dfcnn"  # the paired differences are taken from it
 
 
-def _first_runs(results):
-    """The lowest-seed run of every model: {model: history}."""
-    first = {}
-    for model, runs in results.groupby("model", sort=True):
-        seed = runs["seed"].min()
-        first[model] = runs[runs["seed"] == seed].drop(columns=["preset", "protocol"])
-    return first
-
-
-def _save(ax, path):
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=90)
-    plt.close(ax.figure)
-    return path
-
-
-def write_figures(results, out_dir):
-    """Saves every figure as PNG under `out_dir`; returns the paths."""
-    first = _first_runs(results)
-    reference = None
-    if REFERENCE_MODEL in first:
-        reference = metrics.peak_accuracy(first[REFERENCE_MODEL])
-    paths = [
-        _save(plots.forgetting_curves(results), out_dir / "fig3b_forgetting.png"),
-        _save(plots.convergence(results), out_dir / "fig3c_convergence.png"),
-    ]
-    for model, history in first.items():
-        ax = plots.task_accuracy(history, reference, title=f"{model}: test accuracy")
-        paths.append(_save(ax, out_dir / f"fig4_{model}.png"))
-        ax = plots.accuracy_matrix(history, title=f"{model}: A[s, t]")
-        paths.append(_save(ax, out_dir / f"accuracy_matrix_{model}.png"))
-    return paths
-
-
-def forgetting_table(results):
-    """Mean forgetting ratio per model (rows) and tasks learned since (columns)."""
-    curves = {}
-    for model, runs in results.groupby("model", sort=True):
-        per_run = [metrics.forgetting_curve(h) for _, h in runs.groupby("run")]
-        curves[model] = pd.concat(per_run, axis=1).mean(axis=1)
-    return pd.DataFrame(curves).T.rename_axis("model")
-
-
-def paired_table(results, column="mean_peak_accuracy"):
-    """`COMPARED_MODEL`'s `column` minus each model's, as text cells."""
-    paired = paired_differences(results, COMPARED_MODEL, column)
-    cells = [
-        f"{d:+.2f}" if pd.isna(c) else f"{d:+.2f} ± {c:.2f}"
-        for d, c in zip(
-            paired.difference * 100, paired.difference_ci95 * 100, strict=True
-        )
-    ]
-    return pd.DataFrame(
-        {"pairs": paired.pairs.astype(int), "difference": cells}, index=paired.index
-    ).rename_axis("model")
-
-
-def summary_markdown(results):
-    """The Markdown text of `summary.md`."""
-    table = format_table(summary_table(results))
-    forgetting = forgetting_table(results).round(3)
-    paired = paired_table(results)
-    paired_valid = paired_table(results, "mean_test_at_best_valid")
-    runs = run_summaries(results)[["model", "seed"]]
-    return (
-        "\n\n".join(
-            [
-                "# Lifelong results (mean ± 95% CI over trials)",
-                "Accuracies in %; forgetting ratio = final accuracy / peak accuracy; "
-                "convergence = epochs to 98% of peak; time in seconds. Two peaks "
-                "(docs/method.md, section 'Metrics'): `peak_accuracy` is the "
-                "maximum test accuracy during the task's phase (the paper's "
-                "wording, biased upward); `test_at_best_valid` is the test "
-                "accuracy at the first evaluation of best validation accuracy "
-                "(the released code's, unbiased); `*_best_valid` columns are "
-                "taken against the latter.",
-                table.to_markdown(),
-                "## Forgetting ratio by number of tasks learned since (Figure 3(b))",
-                forgetting.to_markdown(),
-                f"## Peak per-task accuracy of {COMPARED_MODEL} minus each model, "
-                "paired by seed (points, mean ± 95% CI)",
-                paired.to_markdown(disable_numparse=True),  # keep the + sign
-                f"## Test accuracy at best validation accuracy of {COMPARED_MODEL} "
-                "minus each model, paired by seed (points, mean ± 95% CI)",
-                paired_valid.to_markdown(disable_numparse=True),
-                "## Runs",
-                runs.to_markdown(),
-            ]
-        )
-        + "\n"
-    )
-
-
-def multitask_markdown(results):
-    """The report of multi-task runs: mean error rates per model (appendix C)."""
-    per_run = run_summaries(results)
-    numeric = per_run.drop(columns=["model", "seed"]).select_dtypes("number")
-    table = numeric.groupby(per_run["model"]).mean()
-    table.insert(0, "trials", per_run.groupby("model").size())
-    return (
-        "# Multi-task runs (appendix C)\n\n"
-        f"Mean over trials of each run's summary ({len(per_run)} runs).\n\n"
-        f"{table.to_markdown()}\n"
-    )
-
-
-def main(argv=None):
-    """Entry point; returns the exit code."""
+def build_parser():
+    """The argument parser of the report command."""
     parser = argparse.ArgumentParser(
         prog="python -m dfcnn_tf.report", description=__doc__.splitlines()[0]
     )
     parser.add_argument("results_dir", help="folder given as --out to the runs")
     parser.add_argument("--out", help="where to write (default: RESULTS_DIR/report)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    """Entry point; returns the exit code (2 if the folder holds no finished run)."""
+    args = build_parser().parse_args(argv)
+    from dfcnn_tf.report_page import write_report  # pandas, matplotlib
+
     skipped = {}
     try:
-        results = load_results(args.results_dir, skipped=skipped)
+        paths = write_report(args.results_dir, args.out, skipped)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
         for run_dir, reason in skipped.items():
             print(f"note: skipped {run_dir} (unreadable: {reason})", file=sys.stderr)
-    out_dir = Path(args.out or Path(args.results_dir) / "report")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lifelong = results[results["protocol"] == "lifelong"]
-    if len(lifelong):
-        (out_dir / "summary.md").write_text(summary_markdown(lifelong))
-        paths = write_figures(lifelong, out_dir)
-    else:  # multi-task runs only: the appendix's error-rate table
-        (out_dir / "summary.md").write_text(multitask_markdown(results))
-        paths = []
-    print((out_dir / "summary.md").read_text())
-    print("\n".join(f"wrote {p}" for p in [out_dir / "summary.md", *paths]))
+    print(paths[0].read_text())
+    print("\n".join(f"wrote {path}" for path in paths))
     return 0
 
 

@@ -15,7 +15,7 @@ from dfcnn_tf.aggregate import (
 )
 from dfcnn_tf.lifelong import main, parse_seeds
 from dfcnn_tf.report import main as report_main
-from dfcnn_tf.report import summary_markdown
+from dfcnn_tf.report_page import summary_markdown
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +105,9 @@ def test_report_writes_tables_and_figures(results_dir, tmp_path):
     ):
         png = tmp_path / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (tmp_path / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+        assert (tmp_path / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert f"]({name}.png)" in summary  # embedded beside its table
 
 
 def test_ci95_known_values():
@@ -154,3 +157,15 @@ def test_run_json_has_config_hash(results_dir):
     [run] = list(results_dir.glob("*-dfcnn-seed0-*"))
     info = json.loads((run / "run.json").read_text())
     assert run.name.endswith(info["config_hash"])
+
+
+def test_backward_transfer_in_points():
+    table = pd.DataFrame(
+        {
+            "trials": [2],
+            "backward_transfer": [-0.0123],
+            "backward_transfer_ci95": [0.01],
+        },
+        index=pd.Index(["dfcnn"], name="model"),
+    )
+    assert format_table(table).loc["dfcnn", "backward_transfer"] == "-1.2 ± 1.0"

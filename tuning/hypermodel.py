@@ -108,7 +108,8 @@ class LifelongHyperModel(keras_tuner.HyperModel):
         train = experiment.train
         tasks = self.tasks(experiment)
         epochs = get_protocol(train.protocol).epochs(train, len(tasks))
-        progress = Progress(len(tasks), epochs, quiet=self.quiet)
+        per_task = train.protocol == "lifelong"
+        progress = Progress(len(tasks), epochs, quiet=self.quiet, per_task=per_task)
         learner = LifelongLearner(experiment, model, progress)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty test split
             rows = learner.fit(tasks)

@@ -29,4 +29,13 @@ def get_preset(name):
     return PRESETS[name]
 
 
-__all__ = ["CIFAR_DFCNN", "PRESETS", "Preset", "get_preset", "smoke"]
+def preset_models():
+    """Sorted names of every model some preset configures (no TensorFlow import).
+
+    Returns:
+        The names a user can pass as `--model`; each is also a registry name.
+    """
+    return sorted({name for preset in PRESETS.values() for name in preset.models})
+
+
+__all__ = ["CIFAR_DFCNN", "PRESETS", "Preset", "get_preset", "preset_models", "smoke"]

@@ -52,7 +52,7 @@ def train_multitask(
         CheckpointError: if the checkpoint does not match the model.
     """
     total = train.epochs_per_task * len(tasks)
-    progress = progress or Progress(len(tasks), total, quiet=True)
+    progress = progress or Progress(len(tasks), total, quiet=True, per_task=False)
     run = _MultitaskRun(model, tasks, train, seed, checkpoint)
     save_every = max(1, total // SAVES_PER_RUN)
     for epoch in range(run.first_epoch, total + 1):

@@ -1,0 +1,194 @@
+"""The report page: `summary.md`, the paper's results section (section 4.3).
+
+Tables of Figure 3(a)-(c) and the per-model Figure 4 and accuracy matrices,
+each figure saved as PNG (200 dpi), SVG and PDF and embedded beside its table.
+Accuracies and their differences (BWT, paired differences) are in percentage
+points everywhere.
+"""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from dfcnn_tf import metrics, plots
+from dfcnn_tf.aggregate import (
+    format_table,
+    load_results,
+    paired_differences,
+    run_summaries,
+    summary_table,
+)
+
+REFERENCE_MODEL = "stl"  # its peak accuracies are Figure 4's dotted lines
+COMPARED_MODEL = "dfcnn"  # the paired differences are taken from it
+FIGURE_FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 200
+
+
+def _first_runs(results):
+    """The lowest-seed run of every model: {model: history}."""
+    first = {}
+    for model, runs in results.groupby("model", sort=True):
+        seed = runs["seed"].min()
+        first[model] = runs[runs["seed"] == seed].drop(columns=["preset", "protocol"])
+    return first
+
+
+def save_figure(ax, path_stem):
+    """Saves the Axes' figure in every `FIGURE_FORMATS`; returns the PNG path."""
+    figure = ax.figure
+    for suffix in FIGURE_FORMATS:
+        figure.savefig(Path(f"{path_stem}.{suffix}"), dpi=PNG_DPI, bbox_inches="tight")
+    plt.close(figure)
+    return Path(f"{path_stem}.png")
+
+
+def write_figures(results, out_dir):
+    """Saves every figure under `out_dir`.
+
+    Returns:
+        `{name: PNG path}` with names `fig3b_forgetting`, `fig3c_convergence`,
+        `fig4_<model>` and `accuracy_matrix_<model>`.
+    """
+    out_dir = Path(out_dir)
+    first = _first_runs(results)
+    reference = None
+    if REFERENCE_MODEL in first:
+        reference = metrics.peak_accuracy(first[REFERENCE_MODEL])
+    axes = {
+        "fig3b_forgetting": plots.forgetting_curves(results),
+        "fig3c_convergence": plots.convergence(results),
+    }
+    for model, history in first.items():
+        axes[f"fig4_{model}"] = plots.task_accuracy(
+            history,
+            reference,
+            title=f"{model}: test accuracy (seed {history['seed'].iloc[0]})",
+            reference_label=f"{REFERENCE_MODEL} peak",
+        )
+        axes[f"accuracy_matrix_{model}"] = plots.accuracy_matrix(
+            history, title=f"{model}: test accuracy A[s, t] (%)"
+        )
+    return {name: save_figure(ax, out_dir / name) for name, ax in axes.items()}
+
+
+def forgetting_table(results):
+    """Mean forgetting ratio per model (rows) and tasks learned since (columns)."""
+    curves = {}
+    for model, runs in results.groupby("model", sort=True):
+        per_run = [metrics.forgetting_curve(h) for _, h in runs.groupby("run")]
+        curves[model] = pd.concat(per_run, axis=1).mean(axis=1)
+    return pd.DataFrame(curves).T.rename_axis("model")
+
+
+def paired_table(results, column="mean_peak_accuracy"):
+    """`COMPARED_MODEL`'s `column` minus each model's, as text cells (points)."""
+    paired = paired_differences(results, COMPARED_MODEL, column)
+    cells = [
+        f"{d:+.2f}" if pd.isna(c) else f"{d:+.2f} ± {c:.2f}"
+        for d, c in zip(
+            paired.difference * 100, paired.difference_ci95 * 100, strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {"pairs": paired.pairs.astype(int), "difference": cells}, index=paired.index
+    ).rename_axis("model")
+
+
+def _image(figures, name, caption):
+    """A Markdown image of figure `name` (linked by file name), or nothing."""
+    if name not in figures:
+        return []
+    return [f"![{caption}]({Path(figures[name]).name})"]
+
+
+def _model_sections(results, figures):
+    sections = []
+    for model in sorted(results["model"].unique()):
+        sections += [f"### {model} (first trial)"]
+        sections += _image(figures, f"fig4_{model}", f"Figure 4: {model}")
+        sections += _image(figures, f"accuracy_matrix_{model}", f"{model}: A[s, t]")
+    return sections
+
+
+def summary_markdown(results, figures=None):
+    """The Markdown text of `summary.md`; `figures` (`write_figures`) are embedded."""
+    figures = figures or {}
+    return (
+        "\n\n".join(
+            [
+                "# Lifelong results (mean ± 95% CI over trials)",
+                "Accuracies, backward transfer and differences in percentage points; "
+                "forgetting ratio = final accuracy / peak accuracy; convergence = "
+                "epochs to 98% of peak; time in seconds. Two peaks "
+                "(docs/method.md, section 'Metrics'): `peak_accuracy` is the "
+                "maximum test accuracy during the task's phase (the paper's "
+                "wording, biased upward); `test_at_best_valid` is the test "
+                "accuracy at the first evaluation of best validation accuracy "
+                "(the released code's, unbiased); `*_best_valid` columns are "
+                "taken against the latter.",
+                "## Figure 3(a): accuracy, forgetting, convergence and time",
+                format_table(summary_table(results)).to_markdown(),
+                "## Figure 3(b): forgetting ratio by number of tasks learned since",
+                *_image(figures, "fig3b_forgetting", "Figure 3(b)"),
+                forgetting_table(results).round(3).to_markdown(),
+                "## Figure 3(c): epochs to 98% of the peak accuracy",
+                *_image(figures, "fig3c_convergence", "Figure 3(c)"),
+                f"## Peak per-task accuracy of {COMPARED_MODEL} minus each model, "
+                "paired by seed (points, mean ± 95% CI)",
+                paired_table(results).to_markdown(disable_numparse=True),  # keep the +
+                f"## Test accuracy at best validation accuracy of {COMPARED_MODEL} "
+                "minus each model, paired by seed (points, mean ± 95% CI)",
+                paired_table(results, "mean_test_at_best_valid").to_markdown(
+                    disable_numparse=True
+                ),
+                "## Figure 4: test accuracy of every task over the run",
+                *_model_sections(results, figures),
+                "## Runs",
+                run_summaries(results)[["model", "seed"]].to_markdown(),
+            ]
+        )
+        + "\n"
+    )
+
+
+def multitask_markdown(results):
+    """The page of multi-task runs: mean error rates per model (appendix C)."""
+    per_run = run_summaries(results)
+    numeric = per_run.drop(columns=["model", "seed"]).select_dtypes("number")
+    table = numeric.groupby(per_run["model"]).mean()
+    table.insert(0, "trials", per_run.groupby("model").size())
+    return (
+        "# Multi-task runs (appendix C)\n\n"
+        f"Mean over trials of each run's summary ({len(per_run)} runs).\n\n"
+        f"{table.to_markdown()}\n"
+    )
+
+
+def write_report(results_dir, out_dir=None, skipped=None):
+    """Writes `summary.md` and every figure of the lifelong runs in `results_dir`
+    (a folder of multi-task runs only gets their table).
+
+    Args:
+        results_dir: the runs' folder.
+        out_dir: where to write (default `<results_dir>/report`).
+        skipped: a dict receiving `{run folder: reason}` of unreadable runs.
+
+    Returns:
+        `[summary.md path, PNG paths...]`.
+
+    Raises:
+        FileNotFoundError: if `results_dir` holds no readable finished run.
+    """
+    results = load_results(results_dir, skipped=skipped)
+    lifelong = results[results["protocol"] == "lifelong"]
+    out_dir = Path(out_dir or Path(results_dir) / "report")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = out_dir / "summary.md"
+    if lifelong.empty:
+        summary.write_text(multitask_markdown(results))
+        return [summary]
+    figures = write_figures(lifelong, out_dir)
+    summary.write_text(summary_markdown(lifelong, figures))
+    return [summary, *figures.values()]
