@@ -174,8 +174,8 @@ def run_experiment(
         return _reuse(run_dir, experiment, history, checkpoint, save_model, fmt)
     loaded = None if from_model is None else load_continuation(from_model, experiment)
     protocol = get_protocol(experiment.train.protocol)
-    progress = _progress(experiment, run_dir, protocol, quiet, stream)
     tasks, learner = _learner(experiment, loaded)  # data errors: nothing written
+    progress = _progress(experiment, run_dir, protocol, quiet, stream)
     with run_lock(run_dir), StopSignals() as stop:
         resume = open_checkpoint(checkpoint, run_dir, progress)
         if loaded is not None and resume.rng is not None:  # the checkpoint holds more
