@@ -100,6 +100,13 @@ class DataConfig:
     "heterogeneous") and `percent` (train + validation images per task, in %
     of a class pair's training images); Office-Home uses `domains` and
     `classes_per_task`. `num_tasks` keeps the first tasks of the set.
+
+    Your own data: `source` is a data spec (`npz:FILE`, `tfds:NAME`,
+    `folder:PATH`; see `dfcnn_tf.data.task_sources`) that replaces `dataset`;
+    it uses `num_tasks`, `classes_per_task`, `train_per_class`,
+    `valid_per_class`, `task_order`, `partition` ("random", or "domain" for
+    one task per sub-folder) and `test_fraction` (held out per class when the
+    source has no test split).
     """
 
     dataset: str = "cifar100"
@@ -113,6 +120,8 @@ class DataConfig:
     percent: float = 3.0
     domains: tuple[str, ...] = ("Product", "Real World")
     data_dir: str | None = None
+    source: str = ""
+    test_fraction: float = 0.2
 
 
 @dataclass(frozen=True)
