@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
 from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
+from dfcnn_tf.data.own_tasks import build_source_tasks
 from dfcnn_tf.errors import ConfigError, LearnerError, TrainingError
 from dfcnn_tf.learner import LifelongLearner, check_protocol, check_task_fits
 from dfcnn_tf.protocols import get_protocol
@@ -82,12 +83,16 @@ TASK_BUILDERS = {
 
 
 def build_tasks(data, seed):
-    """Loads the data set and cuts it into the lifelong tasks `data` describes.
+    """Loads the data set and cuts it into the lifelong tasks `data` describes:
+    `data.source` (your own data, `dfcnn_tf.data.task_sources`) if set, else
+    the built-in task set of `data.dataset`.
 
     Raises:
         ConfigError: if no lifelong task set exists for `data.dataset`.
         DataError: if the data files are missing or malformed.
     """
+    if data.source:
+        return build_source_tasks(data, seed)
     if data.dataset not in TASK_BUILDERS:
         raise ConfigError(
             f"Unknown data set {data.dataset!r}. "

@@ -90,6 +90,19 @@ def _add_schedule_and_output_options(add):
         help="folder with local array files (e.g. cifar100.npz); default: "
         "$DFCNN_DATA_DIR, else download with tensorflow-datasets",
     )
+    add(
+        "--data",
+        metavar="SPEC",
+        help="your own data instead of the preset's: tfds:NAME (any "
+        "tensorflow-datasets image set), folder:PATH (PATH/<class>/* or "
+        "PATH/<domain>/<class>/*), npz:FILE (x_train, y_train[, x_test, y_test]); "
+        "the architecture is --preset's, else chosen by image size",
+    )
+    add(
+        "--classes-per-task",
+        type=int,
+        help="with --data: classes per task (default 2); tasks: as many as fit",
+    )
     add("--out", default="results", help="results folder (default: %(default)s)")
     add(
         "--format",
@@ -218,6 +231,16 @@ def base_experiment(args, model, seed):
     """
     if model is not None:
         get_model_class(model)  # unknown names list every registered model
+    if args.config is None and args.data is not None:
+        from dfcnn_tf.own_data import own_data_experiment
+
+        return own_data_experiment(
+            args.data,
+            args.preset,
+            model or DEFAULT_MODEL,
+            seed or 0,
+            args.classes_per_task,
+        )
     if args.config is None:
         preset = get_preset(args.preset or DEFAULT_PRESET)
         return preset.experiment(model or DEFAULT_MODEL, seed or 0)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from dfcnn_tf import __version__, metrics
 from dfcnn_tf.config import RUN_CONTROL_KEYS
+from dfcnn_tf.data.identity import data_identity, source_slug
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
 
@@ -34,29 +35,42 @@ TEMPORARY_PREFIX = ".tmp-"  # names of files being written (never read)
 
 
 def config_hash(experiment):
-    """Short hash of the resolved configuration.
+    """Short hash of the resolved configuration and the data's identity
+    (`data_identity`: file hashes, TFDS name and version, a folder listing's
+    hash), so changed data is never read back as the same run.
 
     The data folder and the run-control fields (`RUN_CONTROL_KEYS`:
     checkpoint interval, op determinism) are left out: they do not change
     what the run computes.
     """
+    return _hash(
+        _settings(experiment) | {"data_identity": data_identity(experiment.data)}
+    )
+
+
+def _settings(experiment):
     config = experiment.to_dict()
     config["data"].pop("data_dir", None)
     for key in RUN_CONTROL_KEYS:
         section, name = key.split(".")
         config[section].pop(name, None)
+    return config
+
+
+def _hash(config):
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def run_id(experiment):
-    """The run's folder name: preset, model, seed, and a config hash if the
-    configuration differs from the preset's (e.g. after `--set`)."""
-    base = f"{experiment.preset}-{experiment.model.name}-seed{experiment.seed}"
-    default = get_preset(experiment.preset).experiment(
-        experiment.model.name, experiment.seed
-    )
-    if config_hash(default) == config_hash(experiment):
+    """The run's folder name: preset (or the data spec of your own data),
+    model, seed, and the config hash if the configuration differs from the
+    preset's (e.g. after `--set`) or the data is your own."""
+    name, source = experiment.preset, experiment.data.source
+    base = f"{source_slug(source) if source else name}-{experiment.model.name}"
+    base = f"{base}-seed{experiment.seed}"
+    default = get_preset(name).experiment(experiment.model.name, experiment.seed)
+    if not source and _hash(_settings(default)) == _hash(_settings(experiment)):
         return base
     return f"{base}-{config_hash(experiment)}"
 
@@ -134,6 +148,7 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     tasks_done = int(history["training_task"].max()) + 1 if len(history) else 0
     info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
     info["config_hash"] = config_hash(experiment)
+    info["data"] = data_identity(experiment.data)
     info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
     _write_json(run_dir / "run.json", info)
     if len(history):

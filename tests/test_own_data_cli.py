@@ -1,0 +1,79 @@
+"""`python -m dfcnn_tf.lifelong --data SPEC`: your own data on the command line.
+
+Generated arrays and folders; every run is a couple of epochs of the small
+MNIST architecture on 8x8 images.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from dfcnn_tf.data.own_tasks import default_preset
+from dfcnn_tf.lifelong import build_parser, main, resolve
+
+FAST = ["--epochs-per-task", "2", "--quiet", "--model", "stl"]
+
+
+def write_npz(path, seed=0, classes=4, per_class=30):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(classes), per_class)
+    x = (rng.integers(0, 60, (len(y), 12, 12)) + 40 * y[:, None, None]).astype(np.uint8)
+    np.savez(path, x_train=x, y_train=y, label_names=[f"c{i}" for i in range(classes)])
+    return path
+
+
+def test_architecture_defaults_by_input_size():
+    assert default_preset((28, 28, 1)) == "mnist_hetero"
+    assert default_preset((32, 32, 3)) == "cifar100_10_quick"
+    assert default_preset((128, 128, 3)) == "officehome"
+
+
+def test_data_option_resolves_tasks_and_architecture(tmp_path):
+    npz = write_npz(tmp_path / "mine.npz")
+    args = build_parser().parse_args(
+        ["--data", f"npz:{npz}", "--classes-per-task", "2"]
+    )
+    [experiment] = resolve(args)
+    assert experiment.data.source == f"npz:{npz}"
+    assert (experiment.data.num_tasks, experiment.data.classes_per_task) == (2, 2)
+    assert experiment.preset == "mnist_hetero"  # grey images
+    assert experiment.train.protocol == "lifelong"
+
+
+def test_npz_run_records_identity_and_changed_data_is_not_read_back(tmp_path, capsys):
+    npz = write_npz(tmp_path / "mine.npz")
+    argv = ["--data", f"npz:{npz}", "--out", str(tmp_path / "out"), *FAST]
+    assert main(argv) == 0
+    [run_dir] = (tmp_path / "out").iterdir()
+    assert run_dir.name.startswith("npz_mine-stl-seed0-")
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["data"]["sha256"] and info["data"]["source"] == f"npz:{npz}"
+    assert main(argv) == 0
+    assert "finished before" in capsys.readouterr().out
+    write_npz(npz, seed=1)  # same file name, other pixels
+    assert main(argv) == 0
+    assert "finished before" not in capsys.readouterr().out
+    assert len(list((tmp_path / "out").iterdir())) == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--data", "tfds:fashion_mnst"], "close matches"),
+        (["--data", "npz:missing.npz"], "no such file"),
+        (["--data", "pictures"], "SCHEME:ARGUMENT"),
+    ],
+)
+def test_bad_data_is_one_error_line(tmp_path, capsys, argv, message):
+    assert main([*argv, "--out", str(tmp_path), *FAST]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert not list(tmp_path.iterdir())
+
+
+def test_too_many_classes_per_task_is_one_error_line(tmp_path, capsys):
+    npz = write_npz(tmp_path / "mine.npz")
+    argv = ["--data", f"npz:{npz}", "--num-tasks", "3", "--classes-per-task", "2"]
+    assert main([*argv, "--out", str(tmp_path / "out"), *FAST]) == 2
+    assert "fewer than 3 tasks x 2" in capsys.readouterr().err
