@@ -105,8 +105,9 @@ class DataConfig:
     `folder:PATH`; see `dfcnn_tf.data.task_sources`) that replaces `dataset`;
     it uses `num_tasks`, `classes_per_task`, `train_per_class`,
     `valid_per_class`, `task_order`, `partition` ("random", or "domain" for
-    one task per sub-folder) and `test_fraction` (held out per class when the
-    source has no test split).
+    one task per sub-folder), `class_groups` (explicit classes of each task,
+    replacing the random partition) and `test_fraction` (held out per class
+    when the source has no test split).
     """
 
     dataset: str = "cifar100"
@@ -122,6 +123,7 @@ class DataConfig:
     data_dir: str | None = None
     source: str = ""
     test_fraction: float = 0.2
+    class_groups: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)

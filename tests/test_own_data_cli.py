@@ -77,3 +77,21 @@ def test_too_many_classes_per_task_is_one_error_line(tmp_path, capsys):
     argv = ["--data", f"npz:{npz}", "--num-tasks", "3", "--classes-per-task", "2"]
     assert main([*argv, "--out", str(tmp_path / "out"), *FAST]) == 2
     assert "fewer than 3 tasks x 2" in capsys.readouterr().err
+
+
+def test_explicit_class_groups_from_the_command_line(tmp_path):
+    npz = write_npz(tmp_path / "mine.npz")
+    argv = ["--data", f"npz:{npz}", "--set", "data.class_groups=[[3, 0], [1, 2]]"]
+    [experiment] = resolve(build_parser().parse_args(argv))
+    from dfcnn_tf.experiment import build_tasks
+
+    tasks = build_tasks(experiment.data, experiment.seed)
+    assert [t.classes for t in tasks] == [(3, 0), (1, 2)]
+    assert tasks[0].class_names == ("c3", "c0")
+
+
+def test_class_groups_naming_unknown_labels(tmp_path, capsys):
+    npz = write_npz(tmp_path / "mine.npz")
+    argv = ["--data", f"npz:{npz}", "--set", "data.class_groups=[[0, 9]]"]
+    assert main([*argv, "--out", str(tmp_path / "out"), *FAST]) == 2
+    assert "class groups must name labels in [0, 4); got [9]" in capsys.readouterr().err

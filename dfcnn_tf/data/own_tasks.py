@@ -29,14 +29,18 @@ def default_preset(input_shape) -> str:
     return GREY_PRESET if channels == 1 else DEFAULT_PRESET
 
 
-def split_from_config(data, num_classes: int) -> Split:
+def split_from_config(data) -> Split:
     """The `Split` a `DataConfig` with a `source` describes.
 
     ``data.num_tasks`` tasks of ``data.classes_per_task`` classes (random
-    partition), or one task per domain (``data.partition == "domain"``).
+    partition), the explicit ``data.class_groups``, or one task per domain
+    (``data.partition == "domain"``).
     """
     partition = "domain" if data.partition == "domain" else "random"
+    if data.class_groups:
+        partition = "groups"
     return Split(
+        groups=tuple(tuple(group) for group in data.class_groups),
         num_tasks=data.num_tasks,
         classes_per_task=data.classes_per_task,
         train_per_class=data.train_per_class,
@@ -54,7 +58,7 @@ def build_source_tasks(data, seed: int) -> list[Task]:
         ConfigError, DataError: see `load_source` and `split_into_tasks`.
     """
     images = load_source(data.source)
-    return split_into_tasks(images, split_from_config(data, images.num_classes), seed)
+    return split_into_tasks(images, split_from_config(data), seed)
 
 
 def tasks_from_source(spec: str, seed: int = 0, **split) -> list[Task]:

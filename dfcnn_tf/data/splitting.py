@@ -133,6 +133,12 @@ def _check_split(split: Split, images: LabelledImages) -> None:
             f"{images.name}: partition 'domain' needs a folder of domains "
             "(root/<domain>/<class>/*)"
         )
+    unknown = {c for g in split.groups for c in g} - set(range(images.num_classes))
+    if split.partition == "groups" and (unknown or not split.groups):
+        raise ConfigError(
+            f"{images.name}: class groups must name labels in "
+            f"[0, {images.num_classes}); got {sorted(unknown) or 'no groups'}"
+        )
     wanted = split.num_tasks * split.classes_per_task
     if split.partition == "random" and wanted > images.num_classes:
         raise ConfigError(
@@ -145,7 +151,9 @@ def _check_split(split: Split, images: LabelledImages) -> None:
 def _class_groups(num_classes, split, rng) -> list[tuple[int, ...]]:
     """The class list of each task, in partition order."""
     if split.partition == "groups":
-        return [tuple(int(c) for c in group) for group in split.groups]
+        return [tuple(int(c) for c in group) for group in split.groups][
+            : split.num_tasks
+        ]
     chosen = rng.permutation(num_classes)[: split.num_tasks * split.classes_per_task]
     return [
         tuple(int(c) for c in group)
