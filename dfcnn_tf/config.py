@@ -217,7 +217,8 @@ def validate(experiment):
     for name in ("num_tasks", "classes_per_task", "train_per_class"):
         _require_positive(f"data.{name}", getattr(data, name))
     train_size = data.classes_per_task * data.train_per_class
-    if data.dataset == "cifar100" and train.batch_size > train_size:
+    sampled = data.dataset == "cifar100" or data.source
+    if sampled and train.batch_size > train_size:
         raise ConfigError(
             f"train.batch_size={train.batch_size} is larger than a task's training "
             f"set (data.classes_per_task * data.train_per_class = {train_size})"

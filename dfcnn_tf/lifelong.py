@@ -101,7 +101,8 @@ def _add_schedule_and_output_options(add):
     add(
         "--classes-per-task",
         type=int,
-        help="with --data: classes per task (default 2); tasks: as many as fit",
+        help="classes per task (data.classes_per_task; with --data: default 2, "
+        "and as many tasks as the classes allow)",
     )
     add("--out", default="results", help="results folder (default: %(default)s)")
     add(
@@ -186,6 +187,7 @@ def resolve_one(args, experiment):
         "train.eval_every": args.eval_every,
         "data.data_dir": args.data_dir,
         "data.num_tasks": args.num_tasks,
+        "data.classes_per_task": args.classes_per_task,
     }
     assignments = [f"{k}={v!r}" for k, v in shortcuts.items() if v is not None]
     return apply_overrides(experiment, assignments + args.set)
@@ -244,9 +246,11 @@ def base_experiment(args, model, seed):
     if args.config is None:
         preset = get_preset(args.preset or DEFAULT_PRESET)
         return preset.experiment(model or DEFAULT_MODEL, seed or 0)
-    if args.preset is not None:
+    if args.preset is not None or args.data is not None:
+        option = "--preset" if args.preset is not None else "--data"
         raise ConfigError(
-            "--preset cannot be combined with --config (the file names its preset)"
+            f"{option} cannot be combined with --config (the file names its "
+            "preset and data)"
         )
     experiment = read_experiment(args.config)
     if model is not None and model != experiment.model.name:
