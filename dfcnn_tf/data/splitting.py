@@ -68,8 +68,9 @@ class Split:
     Attributes:
         num_tasks: number of tasks.
         classes_per_task: K, the classes of each task (random partition).
-        train_per_class: training images per class and task.
-        valid_per_class: validation images per class and task.
+        train_per_class: training images per class and task: a count, or a
+            fraction (float) of the class's images left after the test split.
+        valid_per_class: validation images per class and task, likewise.
         test_fraction: share of each class held out for testing when the
             source has no test split.
         partition: ``"random"`` (seeded, disjoint), ``"domain"`` (one task
@@ -80,8 +81,8 @@ class Split:
 
     num_tasks: int = 5
     classes_per_task: int = 2
-    train_per_class: int = 17
-    valid_per_class: int = 3
+    train_per_class: int | float = 17
+    valid_per_class: int | float = 3
     test_fraction: float = 0.2
     partition: str = "random"
     task_order: str = "fixed"
@@ -189,23 +190,35 @@ def sample_indices(images, classes, split, rng) -> tuple[np.ndarray, np.ndarray]
     Raises:
         DataError: naming the class, the images needed and the images found.
     """
-    needed = split.train_per_class + split.valid_per_class
     train_parts, valid_parts = [], []
     for label in classes:
         available = np.flatnonzero(images.y_train == label)
-        if len(available) < needed:
+        n_train = _count(split.train_per_class, len(available))
+        n_valid = _count(split.valid_per_class, len(available))
+        if len(available) < n_train + n_valid or n_train < 1:
             raise DataError(
                 f"{images.name}: class {images.label_names[label]!r} (label "
-                f"{label}) needs {needed} training images ({split.train_per_class} "
-                f"train + {split.valid_per_class} valid) but has {len(available)}"
+                f"{label}) needs {max(n_train, 1) + n_valid} training images "
+                f"({max(n_train, 1)} train + {n_valid} valid) but has "
+                f"{len(available)}"
             )
-        chosen = rng.choice(available, size=needed, replace=False)
-        train_parts.append(chosen[: split.train_per_class])
-        valid_parts.append(chosen[split.train_per_class :])
+        chosen = rng.choice(available, size=n_train + n_valid, replace=False)
+        train_parts.append(chosen[:n_train])
+        valid_parts.append(chosen[n_train:])
     return (
         rng.permutation(np.concatenate(train_parts)),
         rng.permutation(np.concatenate(valid_parts)),
     )
+
+
+def _count(size, available: int) -> int:
+    """A per-class size: a count (int), or a fraction (float in (0, 1]) of
+    the class's available training images, rounded down."""
+    if isinstance(size, float):
+        if not 0 <= size <= 1:
+            raise ConfigError(f"a per-class fraction must lie in [0, 1], got {size}")
+        return int(size * available)
+    return int(size)
 
 
 def _hold_out_test(images, fraction, seed) -> LabelledImages:

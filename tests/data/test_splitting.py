@@ -146,3 +146,25 @@ def test_class_with_too_few_images_is_named():
     y[np.flatnonzero(y == 3)[5:]] = 2  # class 3 keeps 5 images, 4 for training
     with pytest.raises(DataError, match=r"class '3' \(label 3\) needs 20 .* has 4"):
         tasks_from_arrays(x, y, num_tasks=4, classes_per_task=2, partition="random")
+
+
+def test_per_class_fractions():
+    x, y = arrays()
+    tasks = tasks_from_arrays(
+        x, y, num_tasks=2, classes_per_task=2, train_per_class=0.5, valid_per_class=0.25
+    )
+    # 50 per class, 10 held out for testing: 20 train + 10 valid per class
+    assert (len(tasks[0].y_train), len(tasks[0].y_valid)) == (40, 20)
+
+
+def test_float_images_in_pixel_range_keep_their_values():
+    x, y = arrays()
+    pixels = x.astype(np.float32) * 0.99 + 0.25  # not integers: never rounded
+    tasks = tasks_from_arrays(pixels, y, num_tasks=1, classes_per_task=2, seed=0)
+    exact = tasks_from_arrays(
+        x.astype(np.float32) * 0.99 + 0.25, y, num_tasks=1, classes_per_task=2, seed=0
+    )
+    rounded = tasks_from_arrays(x, y, num_tasks=1, classes_per_task=2, seed=0)
+    assert tasks[0].normalization.scale == 255.0
+    np.testing.assert_array_equal(tasks[0].x_train, exact[0].x_train)
+    assert tasks[0].normalization.mean != rounded[0].normalization.mean
