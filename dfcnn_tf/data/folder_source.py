@@ -5,14 +5,16 @@
 gives one task per domain (``--set data.partition='domain'``). Images are
 decoded with ``tf.io.decode_image``: grey ones are converted to colour when
 the folder mixes both, and every image is resized to the folder's most common
-size (each said once). The identity is a hash of the sorted listing (relative
-path, size, modification time).
+size (each said once). The decoded images are cached once, by the hash of
+the sorted listing (relative path, size, modification time), which is also
+the folder's identity.
 """
 
 from __future__ import annotations
 
 import collections
 import hashlib
+import os
 import warnings
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from dfcnn_tf.data.task_sources import register_source
 from dfcnn_tf.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+CACHE_ENV = "DFCNN_CACHE_DIR"
 
 
 def _listing(root: Path) -> list[tuple[str, str, Path]]:
@@ -80,8 +83,7 @@ def load_folder(argument: str) -> LabelledImages:
     """
     root = Path(argument)
     files = _listing(root)
-    images = [_decode(path) for _, _, path in files]
-    images = _same_form(images, f"folder:{argument}")
+    images = _cached_images(root, files, f"folder:{argument}")
     class_names = sorted({c for _, c, _ in files})
     domain_names = sorted({d for d, _, _ in files if d})
     labels = np.array([class_names.index(c) for _, c, _ in files], dtype=np.int64)
@@ -98,6 +100,29 @@ def load_folder(argument: str) -> LabelledImages:
         domains=tuple(domain_names),
         d_train=domains,
     )
+
+
+def cache_dir() -> Path:
+    """Where decoded folders are kept: ``$DFCNN_CACHE_DIR`` or
+    ``~/.cache/dfcnn_tf``, then ``folders/<listing sha256>.npy``."""
+    base = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "dfcnn_tf"
+    return Path(base) / "folders"
+
+
+def _cached_images(root, files, where) -> np.ndarray:
+    """The folder's images, decoded once and kept by listing hash."""
+    path = cache_dir() / f"{listing_identity(root)['listing_sha256']}.npy"
+    if path.is_file():
+        return np.load(path, allow_pickle=False)
+    images = _same_form([_decode(file) for _, _, file in files], where)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".tmp-{os.getpid()}.npy")
+        np.save(temporary, images, allow_pickle=False)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs decoding again
+    return images
 
 
 def _decode(path: Path) -> np.ndarray:

@@ -90,3 +90,13 @@ def test_unknown_scheme_lists_the_sources():
         load_source("fodler:x")
     with pytest.raises(ConfigError, match="SCHEME:ARGUMENT"):
         load_source("just_a_name")
+
+
+def test_decoded_folder_is_cached_once(tmp_path):
+    from dfcnn_tf.data.folder_source import cache_dir, load_folder
+
+    root = make_folder(tmp_path / "k", classes=2, per_class=3)
+    first = load_folder(str(root))
+    [cached] = cache_dir().glob("*.npy")
+    np.save(cached, first.x_train[::-1])  # the cache, not the files, is read
+    np.testing.assert_array_equal(load_folder(str(root)).x_train, first.x_train[::-1])
