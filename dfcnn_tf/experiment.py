@@ -11,6 +11,7 @@ import tensorflow as tf
 from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
 from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
 from dfcnn_tf.data.own_tasks import build_source_tasks
+from dfcnn_tf.data.task_sources import unknown_name
 from dfcnn_tf.errors import ConfigError, LearnerError, TrainingError
 from dfcnn_tf.learner import LifelongLearner, check_protocol, check_task_fits
 from dfcnn_tf.protocols import get_protocol
@@ -94,9 +95,9 @@ def build_tasks(data, seed):
     if data.source:
         return build_source_tasks(data, seed)
     if data.dataset not in TASK_BUILDERS:
+        error = unknown_name("data set", data.dataset, TASK_BUILDERS)
         raise ConfigError(
-            f"Unknown data set {data.dataset!r}. "
-            f"Valid data sets: {', '.join(sorted(TASK_BUILDERS))}"
+            f"{error} (any other: --data tfds:{data.dataset}, folder:PATH or npz:FILE)"
         )
     return TASK_BUILDERS[data.dataset](data, seed)[: data.num_tasks]
 

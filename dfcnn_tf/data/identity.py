@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dfcnn_tf.data.sources import DATASETS, resolve_data_dir
 from dfcnn_tf.data.task_sources import file_sha256, source_identity
+from dfcnn_tf.errors import DataError
 
 
 def data_identity(data) -> dict:
@@ -27,15 +28,18 @@ def data_identity(data) -> dict:
             return {"dataset": data.dataset, "tfds": spec.tfds_name}
         path = folder / spec.local_file
         return {"dataset": data.dataset, "file": path.name, "sha256": file_sha256(path)}
-    if folder is not None and folder.is_dir():
-        return {"dataset": data.dataset, **_folder_identity(folder)}
-    return {"dataset": data.dataset}
+    return {"dataset": data.dataset, **_folder_identity(folder)}
 
 
 def _folder_identity(folder):
+    """An image folder's listing hash (Office-Home), or {} if it holds none
+    (a bad folder is reported when the data is loaded, not here)."""
     from dfcnn_tf.data.folder_source import listing_identity
 
-    return listing_identity(folder)
+    try:
+        return {} if folder is None else listing_identity(folder)
+    except DataError:
+        return {}
 
 
 def source_slug(spec: str) -> str:

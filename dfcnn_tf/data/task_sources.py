@@ -73,8 +73,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
     scheme, colon, argument = str(spec).partition(":")
     if not colon or not argument:
         raise ConfigError(
-            f"--data takes SCHEME:ARGUMENT (e.g. tfds:fashion_mnist, "
-            f"folder:PATH, npz:FILE). Received: {spec!r}"
+            f"--data takes SCHEME:ARGUMENT (e.g. tfds:{spec or 'fashion_mnist'}, "
+            f"folder:{spec or 'PATH'}, npz:FILE). Received: {spec!r}"
         )
     if scheme not in _SOURCES:
         raise unknown_name("data source", scheme, _SOURCES)

@@ -168,3 +168,17 @@ def test_float_images_in_pixel_range_keep_their_values():
     assert tasks[0].normalization.scale == 255.0
     np.testing.assert_array_equal(tasks[0].x_train, exact[0].x_train)
     assert tasks[0].normalization.mean != rounded[0].normalization.mean
+
+
+@pytest.mark.parametrize(
+    ("task_set", "digest"),
+    [("heterogeneous", "654d33983ffa1273"), ("homogeneous", "17a807b16af0f3a0")],
+)
+def test_mnist_task_sets_are_unchanged(data_dir, task_set, digest):
+    from dfcnn_tf.data import build_binary_tasks, load_arrays
+
+    arrays = load_arrays("mnist", data_dir)
+    tasks = build_binary_tasks(
+        arrays, dataset="mnist", task_set=task_set, percent=3, seed=0
+    )
+    assert task_digest(tasks[:3]) == digest
