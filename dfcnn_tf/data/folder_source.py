@@ -114,7 +114,7 @@ def _cached_images(root, files, where) -> np.ndarray:
     path = cache_dir() / f"{listing_identity(root)['listing_sha256']}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False)
-    images = _same_form([_decode(file) for _, _, file in files], where)
+    images = same_form([_decode(file) for _, _, file in files], where)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".tmp-{os.getpid()}.npy")
@@ -137,8 +137,9 @@ def _decode(path: Path) -> np.ndarray:
     return image[..., :3] if image.shape[-1] == 4 else image  # drop alpha
 
 
-def _same_form(images: list[np.ndarray], where: str) -> np.ndarray:
-    """One uint8 array: grey -> colour if mixed, all at the most common size."""
+def same_form(images: list[np.ndarray], where: str) -> np.ndarray:
+    """One uint8 array: grey -> colour if mixed, all at the most common size
+    (each conversion said once, naming `where`)."""
     import tensorflow as tf
 
     channels = {image.shape[-1] for image in images}

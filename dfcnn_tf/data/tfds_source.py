@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from dfcnn_tf.data.folder_source import same_form
 from dfcnn_tf.data.splitting import LabelledImages
 from dfcnn_tf.data.task_sources import from_arrays, register_source
 from dfcnn_tf.errors import ConfigError, DataError
@@ -82,7 +83,14 @@ def _supervised_keys(builder, name):
 
 
 def _split_arrays(builder, split, image_key, label_key):
+    """One split's images and labels; images of varying size (a shape with
+    None) are read one by one and brought to one size like a folder's."""
     import tensorflow_datasets as tfds
 
-    data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
-    return np.asarray(data[image_key]), np.asarray(data[label_key])
+    if None not in builder.info.features[image_key].shape:
+        data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
+        return np.asarray(data[image_key]), np.asarray(data[label_key])
+    examples = list(tfds.as_numpy(builder.as_dataset(split=split)))
+    where = f"tfds:{builder.name} {split}"
+    images = same_form([example[image_key] for example in examples], where)
+    return images, np.array([example[label_key] for example in examples])

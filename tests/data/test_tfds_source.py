@@ -26,3 +26,10 @@ def test_tfds_set_with_its_class_names(tfds_dir):
 def test_unknown_tfds_name_lists_close_matches(tfds_dir):
     with pytest.raises(ConfigError, match="close matches: .*fashion_mnist"):
         load_source("tfds:fashion_mnst")
+
+
+def test_tfds_images_of_several_sizes_are_resized_and_said(tfds_dir):
+    with pytest.warns(UserWarning, match="resized to 8x8"):
+        images = load_source(f"tfds:{tfds_fixture.PHOTOS}")
+    assert images.x_train.shape == (150, 8, 8, 3)
+    assert images.x_test.shape == (30, 8, 8, 3)
