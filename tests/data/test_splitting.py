@@ -182,3 +182,13 @@ def test_mnist_task_sets_are_unchanged(data_dir, task_set, digest):
         arrays, dataset="mnist", task_set=task_set, percent=3, seed=0
     )
     assert task_digest(tasks[:3]) == digest
+
+
+def test_cifar100_builder_refuses_other_arrays_and_points_at_the_generic_path():
+    from dfcnn_tf.data import ImageArrays
+
+    x, y = arrays(num_classes=10, per_class=20, shape=(32, 32, 3))
+    with pytest.raises(DataError, match="hold 10. For other data use"):
+        build_cifar100_tasks(ImageArrays(x, y, x, y), num_tasks=1)
+    tasks = tasks_from_arrays(x, y, x, y, num_tasks=5, classes_per_task=2)
+    assert len(tasks) == 5
