@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -305,9 +306,24 @@ def print_summary(result, stream=None):
         print(result.summary.to_string(), file=stream)
 
 
+def show_notes(stream=None):
+    """Prints this library's warnings about the data (images converted or
+    resized, a [0, 1] range recognised) as one `note: ...` line each."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UserWarning) and "dfcnn_tf" in str(filename):
+            print(f"note: {message}", file=file or stream or sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    show_notes()
     from dfcnn_tf.experiment import run_experiment  # heavy: TensorFlow
     from dfcnn_tf.results import run_id
 

@@ -95,3 +95,16 @@ def test_class_groups_naming_unknown_labels(tmp_path, capsys):
     argv = ["--data", f"npz:{npz}", "--set", "data.class_groups=[[0, 9]]"]
     assert main([*argv, "--out", str(tmp_path / "out"), *FAST]) == 2
     assert "class groups must name labels in [0, 4); got [9]" in capsys.readouterr().err
+
+
+def test_folder_conversions_are_one_note_each(tmp_path, capsys):
+    from tests.data.test_folder_source import make_folder, write_png
+
+    root = make_folder(tmp_path / "photos", classes=2, per_class=25)
+    write_png(root / "class0" / "grey.png", np.zeros((10, 10, 1), np.uint8))
+    write_png(root / "class1" / "big.png", np.zeros((20, 16, 3), np.uint8))
+    argv = ["--data", f"folder:{root}", "--out", str(tmp_path / "out"), *FAST]
+    assert main(argv) == 0
+    notes = [ln for ln in capsys.readouterr().err.splitlines() if "note:" in ln]
+    assert len(notes) == 2, notes
+    assert "grey and colour" in notes[0] and "resized to 10x10" in notes[1]
