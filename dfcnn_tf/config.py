@@ -103,8 +103,9 @@ class DataConfig:
 
     Your own data: `source` is a data spec (`npz:FILE`, `tfds:NAME`,
     `folder:PATH`; see `dfcnn_tf.data.task_sources`) that replaces `dataset`;
-    it uses `num_tasks`, `classes_per_task`, `train_per_class`,
-    `valid_per_class`, `task_order`, `partition` ("random", or "domain" for
+    it uses `num_tasks`, `classes_per_task`, `train_per_class` and
+    `valid_per_class` (counts, or fractions of a class's images as floats
+    in (0, 1]), `task_order`, `partition` ("random", or "domain" for
     one task per sub-folder), `class_groups` (explicit classes of each task,
     replacing the random partition) and `test_fraction` (held out per class
     when the source has no test split).
@@ -113,8 +114,8 @@ class DataConfig:
     dataset: str = "cifar100"
     num_tasks: int = 10
     classes_per_task: int = 10
-    train_per_class: int = 17
-    valid_per_class: int = 3
+    train_per_class: int | float = 17
+    valid_per_class: int | float = 3
     partition: str = "paper"
     task_order: str = "fixed"
     task_set: str = "heterogeneous"
@@ -218,7 +219,8 @@ def validate(experiment):
         _require_positive(f"data.{name}", getattr(data, name))
     train_size = data.classes_per_task * data.train_per_class
     sampled = data.dataset == "cifar100" or data.source
-    if sampled and train.batch_size > train_size:
+    counted = isinstance(data.train_per_class, int)
+    if sampled and counted and train.batch_size > train_size:
         raise ConfigError(
             f"train.batch_size={train.batch_size} is larger than a task's training "
             f"set (data.classes_per_task * data.train_per_class = {train_size})"

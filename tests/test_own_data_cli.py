@@ -108,3 +108,15 @@ def test_folder_conversions_are_one_note_each(tmp_path, capsys):
     notes = [ln for ln in capsys.readouterr().err.splitlines() if "note:" in ln]
     assert len(notes) == 2, notes
     assert "grey and colour" in notes[0] and "resized to 10x10" in notes[1]
+
+
+def test_per_class_fractions_from_the_command_line(tmp_path):
+    npz = write_npz(tmp_path / "mine.npz")
+    argv = ["--data", f"npz:{npz}", "--set", "data.train_per_class=0.5"]
+    argv += ["--set", "data.valid_per_class=0.25"]
+    [experiment] = resolve(build_parser().parse_args(argv))
+    from dfcnn_tf.experiment import build_tasks
+
+    task = build_tasks(experiment.data, experiment.seed)[0]
+    # 30 per class, 6 held out for testing: 12 train + 6 valid per class
+    assert (len(task.y_train), len(task.y_valid), len(task.y_test)) == (24, 12, 12)
