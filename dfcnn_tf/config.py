@@ -115,13 +115,22 @@ class DataConfig:
     draws it once, with the fixed data seed `experiment.SHARED_DATA_SEED` (0),
     for all seeds, as the released code's trials share one draw of images; the
     seed then sets only initialisation, dropout and batch order.
+
+    Your own data: `source` is a data spec (`npz:FILE`, `tfds:NAME`,
+    `folder:PATH`; see `dfcnn_tf.data.task_sources`) that replaces `dataset`;
+    it uses `num_tasks`, `classes_per_task`, `train_per_class` and
+    `valid_per_class` (counts, or fractions of a class's images as floats
+    in (0, 1]), `task_order`, `partition` ("random", or "domain" for
+    one task per sub-folder), `class_groups` (explicit classes of each task,
+    replacing the random partition) and `test_fraction` (held out per class
+    when the source has no test split).
     """
 
     dataset: str = "cifar100"
     num_tasks: int = 10
     classes_per_task: int = 10
-    train_per_class: int = 17
-    valid_per_class: int = 3
+    train_per_class: int | float = 17
+    valid_per_class: int | float = 3
     partition: str = "paper"
     task_order: str = "fixed"
     task_set: str = "heterogeneous"
@@ -129,6 +138,9 @@ class DataConfig:
     domains: tuple[str, ...] = ("Product", "Real World")
     resample_per_seed: bool = True
     data_dir: str | None = None
+    source: str = ""
+    test_fraction: float = 0.2
+    class_groups: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -237,7 +249,9 @@ def validate(experiment):
             f"Received: {data.resample_per_seed!r}"
         )
     train_size = data.classes_per_task * data.train_per_class
-    if data.dataset == "cifar100" and train.batch_size > train_size:
+    sampled = data.dataset == "cifar100" or data.source
+    counted = isinstance(data.train_per_class, int)
+    if sampled and counted and train.batch_size > train_size:
         raise ConfigError(
             f"train.batch_size={train.batch_size} is larger than a task's training "
             f"set (data.classes_per_task * data.train_per_class = {train_size})"

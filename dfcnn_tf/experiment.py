@@ -12,6 +12,8 @@ import tensorflow as tf
 from dfcnn_tf.atomic import remove_temporaries
 from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
 from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
+from dfcnn_tf.data.own_tasks import build_source_tasks
+from dfcnn_tf.data.task_sources import unknown_name
 from dfcnn_tf.errors import ConfigError, LearnerError, TrainingError
 from dfcnn_tf.fit_checks import check_protocol, check_task_fits
 from dfcnn_tf.learner import LifelongLearner
@@ -101,7 +103,9 @@ def data_seed(data, seed):
 
 
 def build_tasks(data, seed):
-    """Loads the data set and cuts it into the lifelong tasks `data` describes.
+    """Loads the data set and cuts it into the lifelong tasks `data` describes:
+    `data.source` (your own data, `dfcnn_tf.data.task_sources`) if set, else
+    the built-in task set of `data.dataset`.
 
     The same `data_seed` for every data set: it draws the partition (when
     random), the task order (when permuted) and the images of each task.
@@ -110,10 +114,12 @@ def build_tasks(data, seed):
         ConfigError: if no lifelong task set exists for `data.dataset`.
         DataError: if the data files are missing or malformed.
     """
+    if data.source:
+        return build_source_tasks(data, seed)
     if data.dataset not in TASK_BUILDERS:
+        error = unknown_name("data set", data.dataset, TASK_BUILDERS)
         raise ConfigError(
-            f"Unknown data set {data.dataset!r}. "
-            f"Valid data sets: {', '.join(sorted(TASK_BUILDERS))}"
+            f"{error} (any other: --data tfds:{data.dataset}, folder:PATH or npz:FILE)"
         )
     return TASK_BUILDERS[data.dataset](data, data_seed(data, seed))[: data.num_tasks]
 

@@ -9,6 +9,7 @@ import dataclasses
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -101,6 +102,20 @@ def _add_schedule_and_output_options(add):
         help="folder with local array files (e.g. cifar100.npz); default: "
         "$DFCNN_DATA_DIR, else download with tensorflow-datasets",
     )
+    add(
+        "--data",
+        metavar="SPEC",
+        help="your own data instead of the preset's: tfds:NAME (any "
+        "tensorflow-datasets image set), folder:PATH (PATH/<class>/* or "
+        "PATH/<domain>/<class>/*), npz:FILE (x_train, y_train[, x_test, y_test]); "
+        "the architecture is --preset's, else chosen by image size",
+    )
+    add(
+        "--classes-per-task",
+        type=int,
+        help="classes per task (data.classes_per_task; with --data: default 2, "
+        "and as many tasks as the classes allow)",
+    )
     add("--out", default="results", help="results folder (default: %(default)s)")
     add(
         "--format",
@@ -180,6 +195,7 @@ def resolve_one(args, experiment):
         "data.data_dir": args.data_dir,
         "data.num_tasks": args.num_tasks,
         "train.tensorboard": args.tensorboard,
+        "data.classes_per_task": args.classes_per_task,
     }
     assignments = [f"{k}={v!r}" for k, v in shortcuts.items() if v is not None]
     return apply_overrides(experiment, assignments + args.set)
@@ -225,12 +241,24 @@ def base_experiment(args, model, seed):
     """
     if model is not None:
         get_model_class(model)  # unknown names list every registered model
+    if args.config is None and args.data is not None:
+        from dfcnn_tf.own_data import own_data_experiment
+
+        return own_data_experiment(
+            args.data,
+            args.preset,
+            model or DEFAULT_MODEL,
+            seed or 0,
+            args.classes_per_task,
+        )
     if args.config is None:
         preset = get_preset(args.preset or DEFAULT_PRESET)
         return preset.experiment(model or DEFAULT_MODEL, seed or 0)
-    if args.preset is not None:
+    if args.preset is not None or args.data is not None:
+        option = "--preset" if args.preset is not None else "--data"
         raise ConfigError(
-            "--preset cannot be combined with --config (the file names its preset)"
+            f"{option} cannot be combined with --config (the file names its "
+            "preset and data)"
         )
     experiment = read_experiment(args.config)
     if model is not None and model != experiment.model.name:
@@ -306,11 +334,26 @@ def print_summary(result, stream=None):
         print(result.summary.to_string(), file=stream)
 
 
+def show_notes(stream=None):
+    """Prints this library's warnings about the data (images converted or
+    resized, a [0, 1] range recognised) as one `note: ...` line each."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UserWarning) and "dfcnn_tf" in str(filename):
+            print(f"note: {message}", file=file or stream or sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
     import tensorflow as tf
 
+    show_notes()
     from dfcnn_tf.experiment import run_experiment  # heavy: TensorFlow
     from dfcnn_tf.results import run_id
     from dfcnn_tf.training.interrupt import Interrupted

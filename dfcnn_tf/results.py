@@ -24,6 +24,7 @@ import pandas as pd
 from dfcnn_tf import __version__, metrics
 from dfcnn_tf.atomic import atomic_path
 from dfcnn_tf.config import RUN_CONTROL_KEYS
+from dfcnn_tf.data.identity import data_identity, source_slug
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
 
@@ -31,23 +32,38 @@ HISTORY_FORMATS = ("csv", "parquet")
 
 
 def config_hash(experiment):
-    """Short hash of the resolved configuration.
+    """Short hash of the resolved configuration and the data's identity
+    (`data_identity`: file hashes, TFDS name and version, a folder listing's
+    hash), so changed data is never read back as the same run.
 
     The data folder and the run-control fields (`RUN_CONTROL_KEYS`:
     checkpoint interval, op determinism) are left out: they do not change
     what the run computes.
     """
-    return dict_hash(experiment.to_dict())
+    return _hash(
+        _settings(experiment.to_dict())
+        | {"data_identity": data_identity(experiment.data)}
+    )
 
 
-def dict_hash(config):
-    """`config_hash` of an `Experiment.to_dict()` (e.g. a run's config.json)."""
-    config = json.loads(json.dumps(config, default=str))  # a deep copy
+def settings_hash(config):
+    """The hash of a configuration alone, without the data's identity (an
+    `Experiment.to_dict()`, e.g. a run's config.json)."""
+    return _hash(_settings(config))
+
+
+def _settings(config):
+    """What of a configuration decides the numbers (a deep copy)."""
+    config = json.loads(json.dumps(config, default=str))
     config["data"].pop("data_dir", None)
     for key in RUN_CONTROL_KEYS:
         section, name = key.split(".")
         config[section].pop(name, None)
     _drop_added_fields(config)
+    return config
+
+
+def _hash(config):
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
@@ -69,13 +85,16 @@ def _drop_added_fields(config):
 
 
 def run_id(experiment):
-    """The run's folder name: preset, model, seed, and a config hash if the
-    configuration differs from the preset's (e.g. after `--set`)."""
-    base = f"{experiment.preset}-{experiment.model.name}-seed{experiment.seed}"
-    default = get_preset(experiment.preset).experiment(
-        experiment.model.name, experiment.seed
-    )
-    if config_hash(default) == config_hash(experiment):
+    """The run's folder name: preset (or the data spec of your own data),
+    model, seed, and the config hash if the configuration differs from the
+    preset's (e.g. after `--set`) or the data is your own."""
+    name, source = experiment.preset, experiment.data.source
+    base = f"{source_slug(source) if source else name}-{experiment.model.name}"
+    base = f"{base}-seed{experiment.seed}"
+    default = get_preset(name).experiment(experiment.model.name, experiment.seed)
+    if not source and settings_hash(default.to_dict()) == settings_hash(
+        experiment.to_dict()
+    ):
         return base
     return f"{base}-{config_hash(experiment)}"
 
@@ -83,21 +102,22 @@ def run_id(experiment):
 def finished_run(run_dir, experiment):
     """True if `run_dir` holds a finished run of exactly this configuration.
 
-    Both records must say so: `run.json` (status and configuration hash)
-    and `config.json` (the configuration itself, e.g. not edited by hand),
-    and a history file must be there; anything else is recomputed.
+    Both records must say so: `run.json` (status, and the hash of the
+    configuration and the data's identity) and `config.json` (the
+    configuration itself, e.g. not edited by hand), and a history file must
+    be there; anything else is recomputed.
     """
     run_dir = Path(run_dir)
-    expected = config_hash(experiment)
     try:
         info = json.loads((run_dir / "run.json").read_text())
         config = json.loads((run_dir / "config.json").read_text())
-        stored = dict_hash(config)
+        same_config = settings_hash(config) == settings_hash(experiment.to_dict())
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return False
     finished = isinstance(info, dict) and info.get("status") == "finished"
     history = any((run_dir / f"history.{f}").is_file() for f in HISTORY_FORMATS)
-    return finished and history and info.get("config_hash") == expected == stored
+    same_run = info.get("config_hash") == config_hash(experiment)
+    return finished and history and same_run and same_config
 
 
 def read_finished(run_dir, experiment):
@@ -186,6 +206,7 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     tasks_done = int(history["training_task"].max()) + 1 if len(history) else 0
     info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
     info["config_hash"] = config_hash(experiment)
+    info["data"] = data_identity(experiment.data)
     info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
     info["history"] = record
     if len(history):

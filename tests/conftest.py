@@ -26,3 +26,9 @@ def data_dir() -> Path:
 def cifar100_arrays(data_dir: Path) -> ImageArrays:
     """The real CIFAR-100 arrays, loaded once per test session."""
     return load_arrays("cifar100", data_dir)
+
+
+@pytest.fixture(autouse=True)
+def _folder_cache(tmp_path_factory, monkeypatch):
+    """Decoded image folders are cached in a fresh folder per test, never ~."""
+    monkeypatch.setenv("DFCNN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -49,6 +49,13 @@ def build_parser():
     add("--out", required=True, help="search folder (resumed if it exists)")
     add("--tuner", choices=TUNERS, default="grid", help="default: %(default)s")
     add("--data-dir", help="folder with the data files (e.g. cifar100.npz)")
+    add(
+        "--data",
+        metavar="SPEC",
+        help="your own data (tfds:NAME, folder:PATH, npz:FILE) cut into tasks of "
+        "2 classes (--set data.classes_per_task=K); --preset gives the "
+        "architecture and the search space",
+    )
     add("--seed", type=int, default=0, help="seed of every trial's run")
     add(
         "--set",
@@ -78,12 +85,12 @@ def _positive_int(text):
 def resolve(args):
     """The base `Experiment` per model and the `SearchSpace` of the arguments."""
     models = [name.strip() for name in args.model.split(",") if name.strip()]
-    preset = get_preset(args.preset)
+    get_preset(args.preset)  # an unknown preset lists the valid ones
     experiments = {}
     shortcut = [f"data.data_dir={args.data_dir!r}"] if args.data_dir else []
     for model in models:
         protocols = get_model_class(model).protocols
-        experiment = preset.experiment(model, args.seed)
+        experiment = _base_experiment(args, model)
         experiment = apply_overrides(experiment, shortcut + args.set)
         if experiment.train.protocol not in protocols:
             raise ConfigError(
@@ -93,6 +100,15 @@ def resolve(args):
         experiments[model] = experiment
     fixed = [item.partition("=")[0].strip() for item in args.set]
     return experiments, search_space(args.preset, models).without(fixed)
+
+
+def _base_experiment(args, model):
+    """The preset's experiment, or its architecture on `--data`."""
+    if getattr(args, "data", None) is None:
+        return get_preset(args.preset).experiment(model, args.seed)
+    from dfcnn_tf.own_data import own_data_experiment
+
+    return own_data_experiment(args.data, args.preset, model, args.seed)
 
 
 def check_spec(out_dir, args, overwrite=False):
@@ -108,6 +124,8 @@ def check_spec(out_dir, args, overwrite=False):
         "seed": args.seed,
         "set": list(args.set),
     }
+    if getattr(args, "data", None) is not None:
+        spec["data"] = args.data
     path = Path(out_dir) / SPEC_FILE
     if overwrite and _is_worker():
         raise ConfigError(

@@ -10,6 +10,11 @@ from dfcnn_tf.data.cifar100 import (
     TASK_ORDERS,
     build_cifar100_tasks,
 )
+from dfcnn_tf.data.own_tasks import (
+    tasks_from_arrays,
+    tasks_from_pairs,
+    tasks_from_source,
+)
 from dfcnn_tf.data.sources import (
     DATA_DIR_ENV,
     DATASETS,
@@ -20,6 +25,8 @@ from dfcnn_tf.data.sources import (
     load_arrays,
     resolve_data_dir,
 )
+from dfcnn_tf.data.splitting import LabelledImages, Split, split_into_tasks
+from dfcnn_tf.data.task_sources import load_source, source_identity, source_names
 from dfcnn_tf.data.tasks import TASK_SPLITS, Task, channel_stats, standardise
 
 __all__ = [
@@ -32,6 +39,8 @@ __all__ = [
     "TASK_ORDERS",
     "TASK_SPLITS",
     "DatasetSpec",
+    "LabelledImages",
+    "Split",
     "ImageArrays",
     "Task",
     "build_binary_tasks",
@@ -40,5 +49,12 @@ __all__ = [
     "dataset_spec",
     "load_arrays",
     "resolve_data_dir",
+    "load_source",
+    "source_identity",
+    "source_names",
+    "split_into_tasks",
     "standardise",
+    "tasks_from_arrays",
+    "tasks_from_pairs",
+    "tasks_from_source",
 ]

@@ -81,6 +81,7 @@ def build_cifar100_tasks(
         num_tasks, classes_per_task, train_per_class, valid_per_class, partition
     )
     _check_choice("task_order", task_order, TASK_ORDERS)
+    _check_is_cifar100(arrays)
     rng = np.random.default_rng(seed)
     groups = _partition_classes(partition, num_tasks, classes_per_task, rng)
     if task_order == "permuted":
@@ -89,6 +90,17 @@ def build_cifar100_tasks(
         _build_task(task_id, classes, arrays, train_per_class, valid_per_class, rng)
         for task_id, classes in enumerate(groups)
     ]
+
+
+def _check_is_cifar100(arrays: ImageArrays) -> None:
+    """Raise DataError unless the training labels cover 100 classes."""
+    found = len(np.unique(arrays.y_train))
+    if found != NUM_CLASSES:
+        raise DataError(
+            f"build_cifar100_tasks needs the {NUM_CLASSES} CIFAR-100 classes; "
+            f"these arrays hold {found}. For other data use "
+            "dfcnn_tf.data.tasks_from_arrays (or --data npz:FILE)."
+        )
 
 
 def _check_choice(field: str, value: str, choices: Sequence[str]) -> None:

@@ -1,6 +1,7 @@
 """`python -m tuning.search`: bad input ends with exit code 2 and one
 `error: ...` line, before anything is trained."""
 
+import numpy as np
 import pytest
 
 from tuning.search import build_parser, check_spec, main, resolve
@@ -75,3 +76,15 @@ def test_a_worker_may_not_overwrite(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "1")
     line = _error(capsys, BASE + [str(tmp_path), "--overwrite"])
     assert "never a worker" in line
+
+
+def test_own_data_is_searched_with_the_preset_architecture(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 25)
+    x = rng.integers(0, 256, (100, 12, 12), dtype=np.uint8)
+    np.savez(tmp_path / "mine.npz", x_train=x, y_train=y)
+    argv = ["--preset", "mnist_hetero", "--out", str(tmp_path / "s")]
+    argv += ["--data", f"npz:{tmp_path / 'mine.npz'}"]
+    experiments, _ = resolve(build_parser().parse_args(argv))
+    data = experiments["dfcnn"].data
+    assert data.source.startswith("npz:") and data.num_tasks == 2

@@ -1,0 +1,272 @@
+"""Cutting one labelled image set into lifelong tasks, for every task source.
+
+Shared by the NumPy, tensorflow-datasets and image-folder sources
+(`dfcnn_tf/data/task_sources.py`): the classes are grouped into tasks
+(explicit groups, a seeded random partition into K classes per task, or one
+task per domain), each class gives a seeded sample of training and validation
+images, the test split comes from the source's own test split or a held-out
+fraction of each class, and every task is standardised with its own training
+statistics (`Normalization`, kept with the task).
+
+With explicit groups and the same seed, the draw is the one of
+`build_cifar100_tasks` (the same generator calls in the same order), so the
+paper's CIFAR-100 task set is one use of this machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dfcnn_tf.data.normalization import Normalization
+from dfcnn_tf.data.tasks import Task
+from dfcnn_tf.errors import ConfigError, DataError
+
+TASK_ORDERS = ("fixed", "permuted")
+PARTITIONS = ("random", "domain", "groups")
+
+
+@dataclass(frozen=True)
+class LabelledImages:
+    """Raw images of one source, before they are cut into tasks.
+
+    Attributes:
+        name: what the user typed to get them (e.g. ``"tfds:fashion_mnist"``).
+        x_train: raw images ``(n, h, w, c)``: uint8, or float in ``[0, scale]``.
+        y_train: int64 labels ``(n,)``.
+        x_test: the source's test images, or None (a held-out fraction is used).
+        y_test: the test labels, or None.
+        label_names: class names by label.
+        scale: the images' maximum value (255 for pixels, 1 for [0, 1] floats).
+        domains: names of the domains (sub-folders), or empty.
+        d_train: domain index of every training image, or None.
+        d_test: domain index of every test image, or None.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    label_names: tuple[str, ...]
+    scale: float = 255.0
+    domains: tuple[str, ...] = ()
+    d_train: np.ndarray | None = None
+    d_test: np.ndarray | None = None
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes (labels lie in ``[0, num_classes)``)."""
+        return len(self.label_names)
+
+
+@dataclass(frozen=True)
+class Split:
+    """How classes become tasks and images become splits.
+
+    Attributes:
+        num_tasks: number of tasks.
+        classes_per_task: K, the classes of each task (random partition).
+        train_per_class: training images per class and task: a count, or a
+            fraction (float) of the class's images left after the test split.
+        valid_per_class: validation images per class and task, likewise.
+        test_fraction: share of each class held out for testing when the
+            source has no test split.
+        partition: ``"random"`` (seeded, disjoint), ``"domain"`` (one task
+            per domain) or ``"groups"`` (the explicit ``groups``).
+        task_order: ``"fixed"`` or ``"permuted"`` (seeded).
+        groups: explicit class groups, one per task.
+    """
+
+    num_tasks: int = 5
+    classes_per_task: int = 2
+    train_per_class: int | float = 17
+    valid_per_class: int | float = 3
+    test_fraction: float = 0.2
+    partition: str = "random"
+    task_order: str = "fixed"
+    groups: tuple[tuple[int, ...], ...] = ()
+
+
+def split_into_tasks(images: LabelledImages, split: Split, seed: int) -> list[Task]:
+    """Cut `images` into the tasks `split` describes.
+
+    Args:
+        images: the source's raw images.
+        split: the grouping and per-class sizes.
+        seed: seed of every draw; the same seed gives identical tasks.
+
+    Returns:
+        The tasks in training order, ``task_id`` 0 .. ``num_tasks - 1``.
+
+    Raises:
+        ConfigError: on an unknown partition or order, or too few classes.
+        DataError: if a class has too few images (which, needed, found).
+    """
+    _check_split(split, images)
+    rng = np.random.default_rng(seed)
+    if images.x_test is None:
+        images = _hold_out_test(images, split.test_fraction, seed)
+    if split.partition == "domain":
+        return _domain_tasks(images, split, rng)
+    groups = _class_groups(images.num_classes, split, rng)
+    if split.task_order == "permuted":
+        groups = [groups[i] for i in rng.permutation(len(groups))]
+    return [
+        build_task(task_id, classes, images, split, rng)
+        for task_id, classes in enumerate(groups)
+    ]
+
+
+def _check_split(split: Split, images: LabelledImages) -> None:
+    checks = (
+        ("partition", split.partition, PARTITIONS),
+        ("task_order", split.task_order, TASK_ORDERS),
+    )
+    for field, value, choices in checks:
+        if value not in choices:
+            raise ConfigError(
+                f"data.{field}: {value!r} is not one of {', '.join(choices)}"
+            )
+    if split.partition == "domain" and not images.domains:
+        raise ConfigError(
+            f"{images.name}: partition 'domain' needs a folder of domains "
+            "(root/<domain>/<class>/*)"
+        )
+    unknown = {c for g in split.groups for c in g} - set(range(images.num_classes))
+    if split.partition == "groups" and (unknown or not split.groups):
+        raise ConfigError(
+            f"{images.name}: class groups must name labels in "
+            f"[0, {images.num_classes}); got {sorted(unknown) or 'no groups'}"
+        )
+    wanted = split.num_tasks * split.classes_per_task
+    if split.partition == "random" and wanted > images.num_classes:
+        raise ConfigError(
+            f"{images.name} has {images.num_classes} classes, fewer than "
+            f"{split.num_tasks} tasks x {split.classes_per_task} classes per task "
+            f"= {wanted}; ask for fewer tasks or fewer classes per task"
+        )
+
+
+def _class_groups(num_classes, split, rng) -> list[tuple[int, ...]]:
+    """The class list of each task, in partition order."""
+    if split.partition == "groups":
+        return [tuple(int(c) for c in group) for group in split.groups][
+            : split.num_tasks
+        ]
+    chosen = rng.permutation(num_classes)[: split.num_tasks * split.classes_per_task]
+    return [
+        tuple(int(c) for c in group)
+        for group in chosen.reshape(split.num_tasks, split.classes_per_task)
+    ]
+
+
+def build_task(task_id, classes, images, split, rng, name="") -> Task:
+    """Sample, re-label and standardise the splits of one task."""
+    train_idx, valid_idx = sample_indices(images, classes, split, rng)
+    test_idx = np.flatnonzero(np.isin(images.y_test, classes))
+    normalization = Normalization.fit(images.x_train[train_idx], images.scale)
+    lookup = np.full(images.num_classes, -1, dtype=np.int64)
+    lookup[list(classes)] = np.arange(len(classes))
+    return Task(
+        task_id=task_id,
+        classes=tuple(int(c) for c in classes),
+        x_train=normalization.apply(images.x_train[train_idx]),
+        y_train=lookup[images.y_train[train_idx]],
+        x_valid=normalization.apply(images.x_train[valid_idx]),
+        y_valid=lookup[images.y_train[valid_idx]],
+        x_test=normalization.apply(images.x_test[test_idx]),
+        y_test=lookup[images.y_test[test_idx]],
+        name=name,
+        class_names=tuple(images.label_names[c] for c in classes),
+        normalization=normalization,
+    )
+
+
+def sample_indices(images, classes, split, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint, class-stratified, shuffled train and validation indices.
+
+    Raises:
+        DataError: naming the class, the images needed and the images found.
+    """
+    train_parts, valid_parts = [], []
+    for label in classes:
+        available = np.flatnonzero(images.y_train == label)
+        n_train = _count(split.train_per_class, len(available))
+        n_valid = _count(split.valid_per_class, len(available))
+        if len(available) < n_train + n_valid or n_train < 1:
+            raise DataError(
+                f"{images.name}: class {images.label_names[label]!r} (label "
+                f"{label}) needs {max(n_train, 1) + n_valid} training images "
+                f"({max(n_train, 1)} train + {n_valid} valid) but has "
+                f"{len(available)}"
+            )
+        chosen = rng.choice(available, size=n_train + n_valid, replace=False)
+        train_parts.append(chosen[:n_train])
+        valid_parts.append(chosen[n_train:])
+    return (
+        rng.permutation(np.concatenate(train_parts)),
+        rng.permutation(np.concatenate(valid_parts)),
+    )
+
+
+def _count(size, available: int) -> int:
+    """A per-class size: a count (int), or a fraction (float in (0, 1]) of
+    the class's available training images, rounded down."""
+    if isinstance(size, float):
+        if not 0 <= size <= 1:
+            raise ConfigError(f"a per-class fraction must lie in [0, 1], got {size}")
+        return int(size * available)
+    return int(size)
+
+
+def _hold_out_test(images, fraction, seed) -> LabelledImages:
+    """`images` with a seeded `fraction` of every class moved to a test split.
+
+    Uses its own generator, so the task draw is the same with or without it.
+    """
+    if not 0 < fraction < 1:
+        raise ConfigError(f"data.test_fraction must lie in (0, 1), got {fraction}")
+    rng = np.random.default_rng([seed, 1])
+    test = np.zeros(len(images.y_train), dtype=bool)
+    for label in range(images.num_classes):
+        members = np.flatnonzero(images.y_train == label)
+        count = int(round(fraction * len(members)))
+        test[rng.choice(members, size=count, replace=False)] = True
+    domains = images.d_train
+    return LabelledImages(
+        images.name,
+        images.x_train[~test],
+        images.y_train[~test],
+        images.x_train[test],
+        images.y_train[test],
+        images.label_names,
+        images.scale,
+        images.domains,
+        None if domains is None else domains[~test],
+        None if domains is None else domains[test],
+    )
+
+
+def _domain_tasks(images, split, rng) -> list[Task]:
+    """One task per domain, over every class that domain holds."""
+    order = list(range(len(images.domains)))[: split.num_tasks]
+    if split.task_order == "permuted":
+        order = [order[i] for i in rng.permutation(len(order))]
+    tasks = []
+    for task_id, domain in enumerate(order):
+        mask, test = images.d_train == domain, images.d_test == domain
+        classes = tuple(int(c) for c in np.unique(images.y_train[mask]))
+        sub = LabelledImages(
+            images.name,
+            images.x_train[mask],
+            images.y_train[mask],
+            images.x_test[test],
+            images.y_test[test],
+            images.label_names,
+            images.scale,
+        )
+        task = build_task(task_id, classes, sub, split, rng, images.domains[domain])
+        tasks.append(task)
+    return tasks
