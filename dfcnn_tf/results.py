@@ -71,7 +71,12 @@ def _hash(config):
 # Fields added after runs were recorded, with the value that computes what
 # those runs computed: left out of the hash at that value, so that the earlier
 # runs keep their hash (and folder) and are still recognised as finished.
-ADDED_FIELDS = {"data.resample_per_seed": True}
+ADDED_FIELDS = {
+    "data.resample_per_seed": True,
+    "data.source": "",
+    "data.test_fraction": 0.2,
+    "data.class_groups": [],
+}
 
 
 def _drop_added_fields(config):

@@ -31,6 +31,8 @@ def test_shuffled_labels_are_another_run(tmp_path):
     run_dir.mkdir()
     info = {"status": "finished", "config_hash": before}
     (run_dir / "run.json").write_text(json.dumps(info))
+    (run_dir / "config.json").write_text(json.dumps(experiment.to_dict()))
+    (run_dir / "history.csv").write_text("run\n")
     assert finished_run(run_dir, experiment)
     write_cifar100(tmp_path, seed=1)  # same file name, labels shuffled
     assert config_hash(experiment) != before
