@@ -9,7 +9,7 @@ from dfcnn_tf.results import read_history
 
 pytestmark = pytest.mark.slow
 
-SCHEDULE = ["--model", "dfcnn", "--epochs-per-task", "10", "--eval-every", "10"]
+SCHEDULE = ["--model", "dfcnn", "--epochs-per-task", "20", "--eval-every", "20"]
 # The built-in set's pairs and sizes (3%: 150 train + 30 valid images per class).
 GENERIC = [
     "--set", "data.class_groups=[[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]",
