@@ -6,13 +6,14 @@ and PDF) beside its table; `dfcnn_tf.report_page` builds it. Only the argument
 parser is imported before parsing, so `--help` answers at once.
 """
 
-import argparse
 import sys
+
+from dfcnn_tf.cli import ArgumentParser
 
 
 def build_parser():
     """The argument parser of the report command."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m dfcnn_tf.report", description=__doc__.splitlines()[0]
     )
     parser.add_argument("results_dir", help="folder given as --out to the runs")

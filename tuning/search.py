@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from dfcnn_tf.cli import ArgumentParser
 from dfcnn_tf.errors import ConfigError, DataError
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset
@@ -32,7 +33,7 @@ TUNERS = ("grid", "random", "bayesian")
 
 def build_parser():
     """The argument parser; `--help` documents every option."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m tuning.search",
         description="Grid (or random / Bayesian) search of a preset's model sizes "
         "and learning rate on mean validation accuracy over tasks.",
