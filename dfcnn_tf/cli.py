@@ -4,11 +4,17 @@ Light on purpose (no TensorFlow): `--help` and argument errors answer at once.
 """
 
 import argparse
+import os
 import sys
+import warnings
+from pathlib import Path
+
+from dfcnn_tf.errors import ConfigError, LearnerError
 
 # Exit codes: bad input or configuration; a run that failed; a signal's 128 + n.
 BAD_INPUT, FAILED = 2, 1
 MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seed range
+LONG_RUN_EPOCHS = 100_000  # 5x the paper's longest protocol (10 x 2,000)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -80,3 +86,69 @@ def check_seed(seed):
             f"seeds lie in 0 .. {MAX_SEED}. Received: {seed}"
         )
     return seed
+
+
+def warn_long(experiments, stream=None):
+    """Warns (on standard error) about schedules far beyond any paper protocol."""
+    for experiment in experiments:
+        train, tasks = experiment.train, experiment.data.num_tasks
+        epochs = train.epochs_per_task * tasks
+        if epochs > LONG_RUN_EPOCHS:
+            print(
+                f"warning: {epochs:,} epochs in all (train.epochs_per_task="
+                f"{train.epochs_per_task:,} x {tasks} tasks), over "
+                f"{LONG_RUN_EPOCHS:,}: the paper's longest protocol has 20,000",
+                file=stream or sys.stderr,
+            )
+
+
+def check_out(out):
+    """Raises `ConfigError` if `--out` names something other than a folder."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {out} is a file; it must name a results folder")
+
+
+def model_destinations(path, experiments, run_id):
+    """Where each run keeps its learner (`--save-model`), checked before
+    anything is trained: one file, or one file per run in a folder.
+
+    Raises:
+        LearnerError: if the folder that would hold the file(s) is missing
+            or not writable, or the path is a folder where a file is meant.
+    """
+    if path is None:
+        return [None] * len(experiments)
+    path = Path(path)
+    if len(experiments) == 1 and not path.is_dir():
+        _check_writable(path.parent if str(path.parent) else Path("."), path)
+        return [path]
+    if path.exists() and not path.is_dir():
+        raise LearnerError(
+            f"--save-model {path}: with {len(experiments)} runs it must name a "
+            "folder (one <run id>.learner file each), not a file"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    _check_writable(path, path)
+    return [path / f"{run_id(e)}.learner" for e in experiments]
+
+
+def _check_writable(folder, path):
+    if not folder.is_dir():
+        raise LearnerError(f"--save-model {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise LearnerError(f"--save-model {path}: folder {folder} is not writable")
+
+
+def show_notes(stream=None):
+    """Prints this library's warnings about the data (images converted or
+    resized, a [0, 1] range recognised) as one `note: ...` line each."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UserWarning) and "dfcnn_tf" in str(filename):
+            print(f"note: {message}", file=file or stream or sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show

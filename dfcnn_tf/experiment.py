@@ -146,10 +146,9 @@ def run_experiment(
 ):
     """Runs one lifelong experiment and writes its results under `out_dir`.
 
-    Results are rewritten after every task; a run that fails or is
-    interrupted says so in `run.json`. A finished run of the same
-    configuration is read back; an unfinished one resumes from its latest
-    checkpoint and ends with exactly the history of an uninterrupted run.
+    Results are rewritten after every task; a failed or interrupted run says
+    so in `run.json`. A finished run of the same configuration is read back;
+    an unfinished one resumes exactly from its latest checkpoint.
 
     Args:
         experiment: the resolved `Experiment`.
@@ -166,9 +165,8 @@ def run_experiment(
 
     Raises:
         ConfigError, DataError: on bad configuration or data.
-        CheckpointError: for a corrupt or foreign checkpoint.
-        LearnerError: if `from_model` cannot be continued, or `save_model`
-            cannot be written.
+        CheckpointError, LearnerError: a corrupt or foreign checkpoint; a
+            `from_model` that cannot be continued, or `save_model` unwritable.
         TrainingError: if the loss diverges.
         Interrupted: after SIGINT or SIGTERM (a checkpoint is written).
     """

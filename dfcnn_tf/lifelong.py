@@ -6,11 +6,8 @@ Example (a few minutes on 2 CPU cores, real CIFAR-100):
 """
 
 import dataclasses
-import os
 import signal
 import sys
-import warnings
-from pathlib import Path
 
 import pandas as pd
 
@@ -18,10 +15,14 @@ from dfcnn_tf.cli import (
     BAD_INPUT,
     FAILED,
     ArgumentParser,
+    check_out,
     describe_os_error,
+    model_destinations,
     parse_seed,
     parse_seeds,
     print_error,
+    show_notes,
+    warn_long,
 )
 from dfcnn_tf.config_file import read_experiment
 from dfcnn_tf.errors import (
@@ -38,7 +39,6 @@ from dfcnn_tf.registry import get_model_class
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
-LONG_RUN_EPOCHS = 100_000  # 5x the paper's longest protocol (10 x 2,000)
 
 
 def build_parser():
@@ -269,58 +269,6 @@ def base_experiment(args, model, seed):
     return experiment
 
 
-def warn_long(experiments, stream=None):
-    """Warns (on standard error) about schedules far beyond any paper protocol."""
-    for experiment in experiments:
-        train, tasks = experiment.train, experiment.data.num_tasks
-        epochs = train.epochs_per_task * tasks
-        if epochs > LONG_RUN_EPOCHS:
-            print(
-                f"warning: {epochs:,} epochs in all (train.epochs_per_task="
-                f"{train.epochs_per_task:,} x {tasks} tasks), over "
-                f"{LONG_RUN_EPOCHS:,}: the paper's longest protocol has 20,000",
-                file=stream or sys.stderr,
-            )
-
-
-def check_out(out):
-    """Raises `ConfigError` if `--out` names something other than a folder."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--out {out} is a file; it must name a results folder")
-
-
-def model_destinations(path, experiments, run_id):
-    """Where each run keeps its learner (`--save-model`), checked before
-    anything is trained: one file, or one file per run in a folder.
-
-    Raises:
-        LearnerError: if the folder that would hold the file(s) is missing
-            or not writable, or the path is a folder where a file is meant.
-    """
-    if path is None:
-        return [None] * len(experiments)
-    path = Path(path)
-    if len(experiments) == 1 and not path.is_dir():
-        _check_writable(path.parent if str(path.parent) else Path("."), path)
-        return [path]
-    if path.exists() and not path.is_dir():
-        raise LearnerError(
-            f"--save-model {path}: with {len(experiments)} runs it must name a "
-            "folder (one <run id>.learner file each), not a file"
-        )
-    path.mkdir(parents=True, exist_ok=True)
-    _check_writable(path, path)
-    return [path / f"{run_id(e)}.learner" for e in experiments]
-
-
-def _check_writable(folder, path):
-    if not folder.is_dir():
-        raise LearnerError(f"--save-model {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise LearnerError(f"--save-model {path}: folder {folder} is not writable")
-
-
 def print_summary(result, stream=None):
     """Prints the per-task table and the run's summary metrics."""
     stream = stream or sys.stdout
@@ -332,20 +280,6 @@ def print_summary(result, stream=None):
         print(per_task.to_string(), file=stream)
         print("\nsummary:", file=stream)
         print(result.summary.to_string(), file=stream)
-
-
-def show_notes(stream=None):
-    """Prints this library's warnings about the data (images converted or
-    resized, a [0, 1] range recognised) as one `note: ...` line each."""
-    original = warnings.showwarning
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, UserWarning) and "dfcnn_tf" in str(filename):
-            print(f"note: {message}", file=file or stream or sys.stderr)
-        else:
-            original(message, category, filename, lineno, file, line)
-
-    warnings.showwarning = show
 
 
 def main(argv=None):

@@ -188,7 +188,7 @@ def test_a_folder_where_the_data_file_should_be(capsys, tmp_path):
 
 
 def test_absurd_schedules_are_warned_about(capsys):
-    from dfcnn_tf.lifelong import LONG_RUN_EPOCHS, warn_long
+    from dfcnn_tf.cli import LONG_RUN_EPOCHS, warn_long
     from dfcnn_tf.overrides import apply_overrides
     from dfcnn_tf.presets import get_preset
 
