@@ -10,7 +10,7 @@ task per epoch; error rates per task (appendix C).
 import dataclasses
 from collections.abc import Callable
 
-from dfcnn_tf import metrics, mtl_metrics
+from dfcnn_tf import metrics, mtl_metrics, run_metrics
 from dfcnn_tf.errors import ConfigError
 
 
@@ -37,8 +37,8 @@ class Protocol:
 PROTOCOLS = {
     "lifelong": Protocol(
         epochs=lambda train, num_tasks: train.epochs_per_task,
-        summarize=metrics.summarize,
-        per_task=metrics.per_task_table,
+        summarize=run_metrics.summarize,
+        per_task=run_metrics.per_task_table,
         tables=lambda history: {"accuracy_matrix": metrics.accuracy_matrix(history)},
     ),
     "mtl": Protocol(

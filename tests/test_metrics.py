@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dfcnn_tf import metrics
+from dfcnn_tf import metrics, run_metrics
 
 TEST_ACCURACY = {
     0: {0: [0.50, 0.7832, 0.80, 0.78]},
@@ -190,7 +190,7 @@ def test_matrix_functions_reject_bad_matrix():
 
 
 def test_summarize(history):
-    summary = metrics.summarize(history)
+    summary = run_metrics.summarize(history)
     assert summary.name == "run0"
     assert summary.to_dict() == pytest.approx(
         {
@@ -212,7 +212,7 @@ def test_summarize(history):
 
 def test_summarize_single_task_run():
     one = make_history(accuracy={0: TEST_ACCURACY[0]})
-    summary = metrics.summarize(one)
+    summary = run_metrics.summarize(one)
     assert summary["num_tasks"] == 1
     assert summary["mean_peak_accuracy"] == pytest.approx(0.80)
     assert summary["mean_final_accuracy"] == pytest.approx(0.78)
@@ -222,7 +222,7 @@ def test_summarize_single_task_run():
 
 
 def test_summarize_without_valid_split(history):
-    summary = metrics.summarize(history[history["split"] == "test"])
+    summary = run_metrics.summarize(history[history["split"] == "test"])
     assert math.isnan(summary["mean_peak_valid_accuracy"])
     assert math.isnan(summary["mean_test_at_best_valid"])
     assert math.isnan(summary["mean_forgetting_ratio_best_valid"])
@@ -230,7 +230,7 @@ def test_summarize_without_valid_split(history):
 
 
 def test_per_task_table(history):
-    table = metrics.per_task_table(history)
+    table = run_metrics.per_task_table(history)
     assert table.index.name == "task"
     assert list(table.columns) == [
         "peak_accuracy",
@@ -312,13 +312,13 @@ def test_forgetting_and_convergence_against_best_valid(valid_history):
 
 
 def test_summarize_reports_both_peaks(valid_history):
-    summary = metrics.summarize(valid_history)
+    summary = run_metrics.summarize(valid_history)
     assert summary["mean_peak_accuracy"] == pytest.approx(1.9 / 3)
     assert summary["mean_test_at_best_valid"] == pytest.approx(1.6332 / 3)
     ratio = (0.64 / 0.7832 + 0.54 / 0.40) / 2
     assert summary["mean_forgetting_ratio_best_valid"] == pytest.approx(ratio)
     assert summary["mean_convergence_epochs_best_valid"] == pytest.approx(4 / 3)
-    table = metrics.per_task_table(valid_history)
+    table = run_metrics.per_task_table(valid_history)
     assert table["test_at_best_valid"].to_list() == pytest.approx(BEST_VALID_TEST)
     assert table["convergence_epoch_best_valid"].to_list() == [2, 1, 1]
 
@@ -339,8 +339,8 @@ SINGLE_RUN_FUNCTIONS = [
     metrics.final_forgetting_ratio,
     metrics.convergence_epochs,
     metrics.training_time,
-    metrics.summarize,
-    metrics.per_task_table,
+    run_metrics.summarize,
+    run_metrics.per_task_table,
 ]
 
 
@@ -358,7 +358,7 @@ def test_single_run_functions_reject_several_runs(function, two_runs):
 
 
 def test_summarize_runs(two_runs):
-    table = metrics.summarize_runs(two_runs)
+    table = run_metrics.summarize_runs(two_runs)
     assert table.index.name == "run"
     assert list(table.index) == ["run0", "run1"]
     assert table["model"].to_list() == ["dfcnn", "hps"]
@@ -374,16 +374,20 @@ def test_summarize_runs_rejects_run_with_two_models(history):
     mixed = history.copy()
     mixed.loc[0, "model"] = "hps"
     with pytest.raises(ValueError, match="several values of model"):
-        metrics.summarize_runs(mixed)
+        run_metrics.summarize_runs(mixed)
 
 
-@pytest.mark.parametrize("function", SINGLE_RUN_FUNCTIONS + [metrics.summarize_runs])
+@pytest.mark.parametrize(
+    "function", SINGLE_RUN_FUNCTIONS + [run_metrics.summarize_runs]
+)
 def test_empty_history_rejected(function, history):
     with pytest.raises(ValueError, match="history is empty"):
         function(history.iloc[0:0])
 
 
-@pytest.mark.parametrize("function", SINGLE_RUN_FUNCTIONS + [metrics.summarize_runs])
+@pytest.mark.parametrize(
+    "function", SINGLE_RUN_FUNCTIONS + [run_metrics.summarize_runs]
+)
 def test_missing_columns_named(function, history):
     broken = history.drop(columns=["task_epoch", "time"])
     with pytest.raises(ValueError, match="missing required columns: task_epoch, time"):

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from dfcnn_tf import metrics
+from dfcnn_tf import metrics, run_metrics
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.results import (
     config_hash,
@@ -136,12 +136,12 @@ def test_metric_tables_match_metrics(tmp_path, experiment):
     write_run(tmp_path, experiment, history, "finished")
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == 1
-    expected = metrics.summarize(history)
+    expected = run_metrics.summarize(history)
     assert list(summary.columns) == list(expected.index)
     np.testing.assert_allclose(summary.iloc[0].to_numpy(float), expected.to_numpy())
     per_task = pd.read_csv(tmp_path / "per_task.csv", index_col="task")
     pd.testing.assert_frame_equal(
-        per_task, metrics.per_task_table(history), check_dtype=False
+        per_task, run_metrics.per_task_table(history), check_dtype=False
     )
     matrix = pd.read_csv(tmp_path / "accuracy_matrix.csv", index_col=0)
     np.testing.assert_allclose(
