@@ -11,7 +11,9 @@ Two sets of binary tasks, each answered by a 2-way softmax:
 
 Each task trains on ``percent`` % of the official training images of two
 classes, split train:valid = 5:1, and is tested on a fixed-size sample of the
-official test split. Sizes are set by :func:`binary_task_sizes`.
+official test split. Sizes are set by :func:`binary_task_sizes`. The task
+sets are descriptions (the label groups and the per-task counts) over the
+shared splitting of `dfcnn_tf/data/splitting.py`.
 """
 
 from __future__ import annotations
@@ -21,8 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from dfcnn_tf.data.cifar100 import TASK_ORDERS, _check_choice
-from dfcnn_tf.data.sources import LOCAL_FILES, ImageArrays
-from dfcnn_tf.data.tasks import Task, class_names, standardise
+from dfcnn_tf.data.sampling import shares
+from dfcnn_tf.data.sources import (
+    LOCAL_FILES,
+    ImageArrays,
+    labelled_images,
+    load_arrays,
+)
+from dfcnn_tf.data.splitting import OTHER_CLASSES, Split, split_into_tasks  # noqa: F401
+from dfcnn_tf.data.tasks import Task
 from dfcnn_tf.errors import ConfigError, DataError
 
 
@@ -53,7 +62,6 @@ PAPER_PERCENTS: dict[str, tuple[float, ...]] = {
 }
 TASK_SETS = ("homogeneous", "heterogeneous")
 NUM_CLASSES = 10
-OTHER_CLASSES = -1  # Stands for "every other class" in a homogeneous task's classes.
 HOMOGENEOUS_TEST_SIZE = 2000
 TRAIN_PARTS, VALID_PARTS = 5, 1  # train:valid = 5:1
 MIN_TASK_IMAGES = 12  # Smallest train + valid size a percent may give.
@@ -93,6 +101,19 @@ def binary_task_sizes(dataset: str, percent: float) -> tuple[int, int]:
         )
     n_train = round(total * TRAIN_PARTS / (TRAIN_PARTS + VALID_PARTS))
     return n_train, total - n_train
+
+
+def binary_tasks(data, seed: int) -> list[Task]:
+    """The task set a `DataConfig` with ``dataset`` "mnist" or "cifar10"
+    describes (`datasets.py` lists the fields it reads)."""
+    return build_binary_tasks(
+        load_arrays(data.dataset, data.data_dir),
+        dataset=data.dataset,
+        task_set=data.task_set,
+        percent=data.percent,
+        seed=seed,
+        task_order=data.task_order,
+    )
 
 
 def build_binary_tasks(
@@ -143,17 +164,34 @@ def build_binary_tasks(
     _check_choice("task_set", task_set, TASK_SETS)
     _check_choice("task_order", task_order, TASK_ORDERS)
     _check_labels(arrays)
-    rng = np.random.default_rng(seed)
-    plans = _plan_tasks(task_set)
-    task_rngs = rng.spawn(len(plans))
-    order = np.arange(len(plans))
-    if task_order == "permuted":
-        order = rng.permutation(order)
-    sampler = _Sampler(arrays, dataset, task_set, percent, n_train, n_valid)
-    return [
-        sampler.build(task_id, *plans[i], task_rngs[i])
-        for task_id, i in enumerate(order)
-    ]
+    spec = BINARY_DATASETS[dataset]
+    hetero = task_set == "heterogeneous"
+    groups = task_groups(task_set)
+    split = Split(
+        num_tasks=len(groups),
+        partition="groups",
+        task_order=task_order,
+        groups=groups,
+        train_per_task=n_train,
+        valid_per_task=n_valid,
+        test_per_task=spec.heterogeneous_test_size if hetero else HOMOGENEOUS_TEST_SIZE,
+        task_streams=True,
+    )
+    _check_counts(arrays, dataset, task_set, percent, split)
+    return split_into_tasks(
+        labelled_images(arrays, spec.title, NUM_CLASSES), split, seed
+    )
+
+
+def task_groups(task_set: str) -> tuple[tuple, ...]:
+    """The task labels of every task, in fixed order: ``(a, b)`` for the
+    pair a v b, ``((every other class), c)`` for class c v the rest."""
+    if task_set == "heterogeneous":
+        return tuple((first, first + 1) for first in range(0, NUM_CLASSES, 2))
+    return tuple(
+        (tuple(c for c in range(NUM_CLASSES) if c != positive), positive)
+        for positive in range(NUM_CLASSES)
+    )
 
 
 def _check_labels(arrays: ImageArrays) -> None:
@@ -167,226 +205,50 @@ def _check_labels(arrays: ImageArrays) -> None:
             )
 
 
-def _plan_tasks(task_set: str) -> list[tuple[tuple[int, int], np.ndarray]]:
-    """Classes and label lookup of every task, in fixed order.
-
-    Args:
-        task_set: ``"homogeneous"`` or ``"heterogeneous"``.
-
-    Returns:
-        ``(classes, lookup)`` per task; ``lookup[original_class]`` is the task
-        label, or -1 for a class outside the task.
-    """
-    plans = []
-    if task_set == "heterogeneous":
-        for first in range(0, NUM_CLASSES, 2):
-            lookup = np.full(NUM_CLASSES, -1, dtype=np.int64)
-            lookup[[first, first + 1]] = (0, 1)
-            plans.append(((first, first + 1), lookup))
-    else:
-        for positive in range(NUM_CLASSES):
-            lookup = np.zeros(NUM_CLASSES, dtype=np.int64)
-            lookup[positive] = 1
-            plans.append(((OTHER_CLASSES, positive), lookup))
-    return plans
-
-
-def _halves(size: int) -> list[int]:
-    """Split ``size`` into ``[label 0, label 1]`` counts, label 1 the smaller."""
-    return [size - size // 2, size // 2]
-
-
-def _fill_halves(size: int, available: list[int]) -> list[int]:
-    """Half of ``size`` per label, topped up from the other label if one is short.
-
-    Args:
-        size: Total number of images; at most ``sum(available)``.
-        available: Images held per label.
-
-    Returns:
-        Counts per label, each within ``available``, summing to ``size``.
-    """
-    counts = _halves(size)
-    for label, other in ((0, 1), (1, 0)):
-        if available[label] < counts[label]:
-            counts = [0, 0]
-            counts[label] = available[label]
-            counts[other] = size - available[label]
-    return counts
-
-
-class _Sampler:
-    """Draws, splits, re-labels and standardises the images of single tasks."""
-
-    def __init__(
-        self,
-        arrays: ImageArrays,
-        dataset: str,
-        task_set: str,
-        percent: float,
-        n_train: int,
-        n_valid: int,
-    ) -> None:
-        self.arrays, self.dataset, self.task_set = arrays, dataset, task_set
-        self.percent, self.n_train, self.n_valid = percent, n_train, n_valid
-        self.spec = BINARY_DATASETS[dataset]
-        self.test_size = (
-            self.spec.heterogeneous_test_size
-            if task_set == "heterogeneous"
-            else HOMOGENEOUS_TEST_SIZE
+def _check_counts(arrays, dataset, task_set, percent, split) -> None:
+    """Raise DataError, in the task sets' own terms, before any draw if a
+    task's labels hold too few training or test images."""
+    title = BINARY_DATASETS[dataset].title
+    train = np.bincount(arrays.y_train, minlength=NUM_CLASSES)
+    test = np.bincount(arrays.y_test, minlength=NUM_CLASSES)
+    needed = shares(split.train_per_task + split.valid_per_task, 2)
+    for number, (first, second) in enumerate(split.groups, 1):
+        other = np.ndim(first) > 0
+        where = f"{title} {task_set} task {number} " + (
+            f"(class {second} vs the rest)" if other else f"(classes {first}, {second})"
         )
-
-    def build(
-        self,
-        task_id: int,
-        classes: tuple[int, int],
-        lookup: np.ndarray,
-        rng: np.random.Generator,
-    ) -> Task:
-        """Build one task (see ``build_binary_tasks``).
-
-        Args:
-            task_id: Position of the task in training order.
-            classes: The task's ``classes`` (see ``build_binary_tasks``).
-            lookup: Task label of every original class, -1 if outside the task.
-            rng: The task's own random generator.
-
-        Returns:
-            The task.
-
-        Raises:
-            DataError: If the arrays hold too few images of the task's classes.
-        """
-        where = f"{self.spec.title} {self.task_set} task {task_id + 1} " + (
-            f"(classes {classes[0]}, {classes[1]})"
-            if classes[0] != OTHER_CLASSES
-            else f"(class {classes[1]} vs the rest)"
-        )
-        names = self._label_names(classes)
-        y_train, y_test = lookup[self.arrays.y_train], lookup[self.arrays.y_test]
-        drawn = self._draw_train(y_train, names, where, rng)
-        train_idx, valid_idx = self._split(drawn, rng)
-        test_idx = self._draw_test(y_test, where, rng)
-        images, normalization = standardise(
-            {
-                "train": self.arrays.x_train[train_idx],
-                "valid": self.arrays.x_train[valid_idx],
-                "test": self.arrays.x_test[test_idx],
-            }
-        )
-        return Task(
-            task_id=task_id,
-            classes=tuple(int(c) for c in classes),
-            x_train=images["train"],
-            y_train=y_train[train_idx],
-            x_valid=images["valid"],
-            y_valid=y_train[valid_idx],
-            x_test=images["test"],
-            y_test=y_test[test_idx],
-            class_names=self._class_names(classes),
-            normalization=normalization,
-        )
-
-    def _class_names(self, classes: tuple[int, int]) -> tuple[str, str]:
-        """Names of task label 0 and 1 (the data set's names where known)."""
-        named = class_names(self.arrays, classes[1:])
-        if classes[0] == OTHER_CLASSES:
-            return ("other", named[0])
-        return (*class_names(self.arrays, classes[:1]), *named)
-
-    @staticmethod
-    def _label_names(classes: tuple[int, int]) -> list[str]:
-        """How messages name the images of task label 0 and 1."""
-        if classes[0] == OTHER_CLASSES:
-            return ["the other classes", f"class {classes[1]}"]
-        return [f"class {classes[0]}", f"class {classes[1]}"]
-
-    def _draw_train(
-        self,
-        labels: np.ndarray,
-        names: list[str],
-        where: str,
-        rng: np.random.Generator,
-    ) -> list[np.ndarray]:
-        """Draw half of the train + valid images from each task label.
-
-        Raises:
-            DataError: If a label has fewer training images than its half.
-        """
-        pools = [np.flatnonzero(labels == label) for label in (0, 1)]
-        available = [len(pool) for pool in pools]
-        needed = _halves(self.n_train + self.n_valid)
-        if any(have < need for have, need in zip(available, needed, strict=True)):
-            parts = ", ".join(
-                f"{count} of {name}" for count, name in zip(needed, names, strict=True)
-            )
-            held = ", ".join(
-                f"{count} of {name}"
-                for count, name in zip(available, names, strict=True)
+        names = ["the other classes" if other else f"class {first}", f"class {second}"]
+        held = [int(train[list(np.ravel(label))].sum()) for label in (first, second)]
+        if any(have < need for have, need in zip(held, needed, strict=True)):
+            parts, have = (
+                ", ".join(
+                    f"{n} of {name}" for n, name in zip(counts, names, strict=True)
+                )
+                for counts in (needed, held)
             )
             raise DataError(
-                f"{where} needs {sum(needed)} training images at {self.percent:g}% "
-                f"({parts}) but the data hold {sum(available)} ({held}); "
-                f"{self._shortage_hint()}"
+                f"{where} needs {sum(needed)} training images at {percent:g}% "
+                f"({parts}) but the data hold {sum(held)} ({have}); "
+                f"{_shortage_hint(arrays, dataset)}"
             )
-        return [
-            rng.choice(pool, size=count, replace=False)
-            for pool, count in zip(pools, needed, strict=True)
-        ]
-
-    def _shortage_hint(self) -> str:
-        """Advice for a DataError on too few training images."""
-        held = len(self.arrays.y_train)
-        official = NUM_CLASSES * self.spec.train_per_class
-        if held >= official:
-            return "lower the percent."
-        smallest = int(np.bincount(self.arrays.y_train, minlength=NUM_CLASSES).min())
-        return (
-            f"these arrays hold {held:,} training images ({smallest:,} of the "
-            f"smallest class), fewer than the official {official:,} (the local "
-            f"{LOCAL_FILES[self.dataset]} is such a subset): use the full data set "
-            "(omit --data-dir to load it with tensorflow-datasets)."
-        )
-
-    def _split(
-        self, drawn: list[np.ndarray], rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Split the drawn images 5:1 into train and valid, keeping label shares.
-
-        Args:
-            drawn: Randomly ordered training indices of label 0 and of label 1.
-            rng: Random generator used to shuffle each split.
-
-        Returns:
-            ``(train_idx, valid_idx)``, each shuffled.
-        """
-        total = sum(len(part) for part in drawn)
-        train_0 = round(self.n_train * len(drawn[0]) / total)
-        cuts = [train_0, self.n_train - train_0]
-        parts = list(zip(drawn, cuts, strict=True))
-        train = np.concatenate([part[:cut] for part, cut in parts])
-        valid = np.concatenate([part[cut:] for part, cut in parts])
-        return rng.permutation(train), rng.permutation(valid)
-
-    def _draw_test(
-        self, labels: np.ndarray, where: str, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Draw the task's test images, half per label where possible.
-
-        Raises:
-            DataError: If the test split holds fewer images of the task's
-                classes than the test size.
-        """
-        pools = [np.flatnonzero(labels == label) for label in (0, 1)]
-        available = [len(pool) for pool in pools]
-        if sum(available) < self.test_size:
+        in_test = int(test[list(np.ravel(first))].sum() + test[second])
+        if in_test < split.test_per_task:
             raise DataError(
-                f"{where} needs {self.test_size} test images but the data hold "
-                f"{sum(available)} of its classes."
+                f"{where} needs {split.test_per_task} test images but the data "
+                f"hold {in_test} of its classes."
             )
-        counts = _fill_halves(self.test_size, available)
-        chosen = [
-            rng.choice(pool, size=count, replace=False)
-            for pool, count in zip(pools, counts, strict=True)
-        ]
-        return rng.permutation(np.concatenate(chosen))
+
+
+def _shortage_hint(arrays: ImageArrays, dataset: str) -> str:
+    """Advice for a DataError on too few training images."""
+    held = len(arrays.y_train)
+    official = NUM_CLASSES * BINARY_DATASETS[dataset].train_per_class
+    if held >= official:
+        return "lower the percent."
+    smallest = int(np.bincount(arrays.y_train, minlength=NUM_CLASSES).min())
+    return (
+        f"these arrays hold {held:,} training images ({smallest:,} of the "
+        f"smallest class), fewer than the official {official:,} (the local "
+        f"{LOCAL_FILES[dataset]} is such a subset): use the full data set "
+        "(omit --data-dir to load it with tensorflow-datasets)."
+    )

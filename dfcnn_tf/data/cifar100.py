@@ -6,6 +6,8 @@ The 100 fine classes are split into tasks of distinct classes (by default the
 fixed 10 x 10 partition of the authors' released code). Each task trains on a
 small stratified sample of the training images (17 + 3 per class: 170 train,
 30 validation) and is tested on all official test images of its classes.
+The task set is a description (the groups and counts) over the shared
+splitting of `dfcnn_tf/data/splitting.py`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dfcnn_tf.data.sources import DATASETS, ImageArrays
-from dfcnn_tf.data.tasks import Task, class_names, standardise
+from dfcnn_tf.data.datasets import BUILTIN_DATASETS
+from dfcnn_tf.data.sources import ImageArrays, labelled_images, load_arrays
+from dfcnn_tf.data.splitting import Split, split_into_tasks
+from dfcnn_tf.data.tasks import Task
 from dfcnn_tf.errors import ConfigError, DataError
 
-NUM_CLASSES = DATASETS["cifar100"].num_classes
+NUM_CLASSES = BUILTIN_DATASETS["cifar100"].arrays.num_classes
 
 # Fine-label classes of each task, task 1 first (released code's partition).
 PAPER_PARTITION: tuple[tuple[int, ...], ...] = (
@@ -35,6 +39,16 @@ PAPER_PARTITION: tuple[tuple[int, ...], ...] = (
 )
 PARTITIONS = ("paper", "random")
 TASK_ORDERS = ("fixed", "permuted")
+
+
+def cifar100_tasks(data, seed: int) -> list[Task]:
+    """The task set a `DataConfig` with ``dataset="cifar100"`` describes
+    (its fields as the registry in `datasets.py` lists them)."""
+    fields = ("num_tasks", "task_order", *BUILTIN_DATASETS["cifar100"].fields)
+    arguments = {name: getattr(data, name) for name in fields}
+    return build_cifar100_tasks(
+        load_arrays("cifar100", data.data_dir), seed=seed, **arguments
+    )
 
 
 def build_cifar100_tasks(
@@ -54,7 +68,7 @@ def build_cifar100_tasks(
     images are drawn at random; the test split holds every official test image
     of the task's classes. Labels are re-indexed to the position of the class
     in the task's class list, and images are standardised with the task's
-    training statistics (see :func:`~dfcnn_tf.data.tasks.standardise`).
+    training statistics (see `splitting.build_task`).
 
     Args:
         arrays: CIFAR-100 arrays with fine labels (see ``load_arrays``).
@@ -82,14 +96,18 @@ def build_cifar100_tasks(
     )
     _check_choice("task_order", task_order, TASK_ORDERS)
     _check_is_cifar100(arrays)
-    rng = np.random.default_rng(seed)
-    groups = _partition_classes(partition, num_tasks, classes_per_task, rng)
-    if task_order == "permuted":
-        groups = [groups[i] for i in rng.permutation(len(groups))]
-    return [
-        _build_task(task_id, classes, arrays, train_per_class, valid_per_class, rng)
-        for task_id, classes in enumerate(groups)
-    ]
+    paper = partition == "paper"
+    split = Split(
+        num_tasks=num_tasks,
+        classes_per_task=classes_per_task,
+        train_per_class=train_per_class,
+        valid_per_class=valid_per_class,
+        partition="groups" if paper else "random",
+        task_order=task_order,
+        groups=PAPER_PARTITION[:num_tasks] if paper else (),
+    )
+    images = labelled_images(arrays, "CIFAR-100", NUM_CLASSES)
+    return split_into_tasks(images, split, seed)
 
 
 def _check_is_cifar100(arrays: ImageArrays) -> None:
@@ -145,119 +163,3 @@ def _check_arguments(
             f"partition='paper' needs classes_per_task={len(PAPER_PARTITION[0])}. "
             f"Received: classes_per_task={classes_per_task}"
         )
-
-
-def _partition_classes(
-    partition: str, num_tasks: int, classes_per_task: int, rng: np.random.Generator
-) -> list[tuple[int, ...]]:
-    """Return the class list of each task, in partition order.
-
-    Args:
-        partition: ``"paper"`` or ``"random"``.
-        num_tasks: Number of groups.
-        classes_per_task: Classes per group.
-        rng: Random generator used by the random partition.
-
-    Returns:
-        ``num_tasks`` disjoint tuples of ``classes_per_task`` class labels.
-    """
-    if partition == "paper":
-        return list(PAPER_PARTITION[:num_tasks])
-    chosen = rng.permutation(NUM_CLASSES)[: num_tasks * classes_per_task]
-    return [
-        tuple(int(c) for c in group)
-        for group in chosen.reshape(num_tasks, classes_per_task)
-    ]
-
-
-def _build_task(
-    task_id: int,
-    classes: tuple[int, ...],
-    arrays: ImageArrays,
-    train_per_class: int,
-    valid_per_class: int,
-    rng: np.random.Generator,
-) -> Task:
-    """Sample, re-label and standardise the splits of one task.
-
-    Args:
-        task_id: Position of the task in training order.
-        classes: Original labels of the task's classes.
-        arrays: The full CIFAR-100 arrays.
-        train_per_class: Training images per class.
-        valid_per_class: Validation images per class.
-        rng: Random generator for the sample.
-
-    Returns:
-        The task.
-
-    Raises:
-        DataError: If a class has too few training images.
-    """
-    train_idx, valid_idx = _sample_indices(
-        arrays.y_train, classes, train_per_class, valid_per_class, rng
-    )
-    test_idx = np.flatnonzero(np.isin(arrays.y_test, classes))
-    images, normalization = standardise(
-        {
-            "train": arrays.x_train[train_idx],
-            "valid": arrays.x_train[valid_idx],
-            "test": arrays.x_test[test_idx],
-        }
-    )
-    lookup = np.full(NUM_CLASSES, -1, dtype=np.int64)
-    lookup[list(classes)] = np.arange(len(classes))
-    return Task(
-        task_id=task_id,
-        classes=tuple(int(c) for c in classes),
-        x_train=images["train"],
-        y_train=lookup[arrays.y_train[train_idx]],
-        x_valid=images["valid"],
-        y_valid=lookup[arrays.y_train[valid_idx]],
-        x_test=images["test"],
-        y_test=lookup[arrays.y_test[test_idx]],
-        class_names=class_names(arrays, classes),
-        normalization=normalization,
-    )
-
-
-def _sample_indices(
-    labels: np.ndarray,
-    classes: tuple[int, ...],
-    train_per_class: int,
-    valid_per_class: int,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Draw disjoint, class-stratified train and validation indices.
-
-    Args:
-        labels: Original training labels, shape ``(n,)``.
-        classes: Classes to sample.
-        train_per_class: Training indices per class.
-        valid_per_class: Validation indices per class.
-        rng: Random generator.
-
-    Returns:
-        ``(train_idx, valid_idx)``, each shuffled so classes are interleaved.
-
-    Raises:
-        DataError: If a class has fewer than ``train_per_class +
-            valid_per_class`` training images.
-    """
-    needed = train_per_class + valid_per_class
-    train_parts, valid_parts = [], []
-    for label in classes:
-        available = np.flatnonzero(labels == label)
-        if len(available) < needed:
-            raise DataError(
-                f"CIFAR-100 class {label}: needs {needed} training images "
-                f"({train_per_class} train + {valid_per_class} valid) but only "
-                f"{len(available)} are available."
-            )
-        chosen = rng.choice(available, size=needed, replace=False)
-        train_parts.append(chosen[:train_per_class])
-        valid_parts.append(chosen[train_per_class:])
-    return (
-        rng.permutation(np.concatenate(train_parts)),
-        rng.permutation(np.concatenate(valid_parts)),
-    )

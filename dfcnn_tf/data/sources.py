@@ -19,35 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from dfcnn_tf.errors import ConfigError, DataError
+from dfcnn_tf.data.datasets import DATASETS, DatasetSpec
+from dfcnn_tf.data.task_sources import unknown_name
+from dfcnn_tf.errors import DataError
 
 DATA_DIR_ENV = "DFCNN_DATA_DIR"
 ARRAY_KEYS = ("x_train", "y_train", "x_test", "y_test")
 SPLITS = ("train", "test")
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    """What one data set's arrays must look like.
-
-    Attributes:
-        local_file: File name of the local ``.npz`` copy inside the data folder.
-        tfds_name: Name of the data set in ``tensorflow_datasets``.
-        image_shape: ``(height, width, channels)`` of one image.
-        num_classes: Labels lie in ``[0, num_classes)``.
-    """
-
-    local_file: str
-    tfds_name: str
-    image_shape: tuple[int, int, int]
-    num_classes: int
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    "cifar100": DatasetSpec("cifar100.npz", "cifar100", (32, 32, 3), 100),
-    "cifar10": DatasetSpec("cifar10.npz", "cifar10", (32, 32, 3), 10),
-    "mnist": DatasetSpec("mnist.npz", "mnist", (28, 28, 1), 10),
-}
 LOCAL_FILES: dict[str, str] = {name: spec.local_file for name, spec in DATASETS.items()}
 
 # Errors numpy/zipfile raise on a corrupt or truncated .npz file.
@@ -74,7 +54,7 @@ class ImageArrays:
 
 
 def dataset_spec(dataset: str) -> DatasetSpec:
-    """Look up the expected form of a data set by name.
+    """Look up the expected form of a data set's arrays by name.
 
     Args:
         dataset: One of the keys of ``DATASETS``.
@@ -83,13 +63,10 @@ def dataset_spec(dataset: str) -> DatasetSpec:
         The data set's :class:`DatasetSpec`.
 
     Raises:
-        ConfigError: If the name is unknown; the message lists the valid names.
+        ConfigError: If the name is unknown; one line with close matches.
     """
     if dataset not in DATASETS:
-        raise ConfigError(
-            f"Unknown dataset. Expected one of {sorted(DATASETS)}. "
-            f"Received: dataset={dataset!r}"
-        )
+        raise unknown_name("data set", dataset, DATASETS)
     return DATASETS[dataset]
 
 
@@ -280,3 +257,19 @@ def _check_labels(y: np.ndarray, spec: DatasetSpec, where: str) -> np.ndarray:
             f"[{y.min()}, {y.max()}]."
         )
     return y
+
+
+def labelled_images(arrays: ImageArrays, name: str, num_classes: int):
+    """`arrays` as the `LabelledImages` the shared splitting cuts into tasks;
+    classes without a name in the arrays are named by their label."""
+    from dfcnn_tf.data.splitting import LabelledImages
+
+    names = arrays.label_names
+    return LabelledImages(
+        name,
+        arrays.x_train,
+        arrays.y_train,
+        arrays.x_test,
+        arrays.y_test,
+        tuple(str(names[c]) if len(names) > c else str(c) for c in range(num_classes)),
+    )

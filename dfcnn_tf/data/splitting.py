@@ -20,11 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from dfcnn_tf.data.normalization import Normalization
+from dfcnn_tf.data.sampling import draw_test_indices, sample_indices
 from dfcnn_tf.data.tasks import Task
-from dfcnn_tf.errors import ConfigError, DataError
+from dfcnn_tf.errors import ConfigError
 
 TASK_ORDERS = ("fixed", "permuted")
 PARTITIONS = ("random", "domain", "groups")
+OTHER_CLASSES = -1  # `Task.classes` entry of a label merging several classes
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,16 @@ class Split:
         partition: ``"random"`` (seeded, disjoint), ``"domain"`` (one task
             per domain) or ``"groups"`` (the explicit ``groups``).
         task_order: ``"fixed"`` or ``"permuted"`` (seeded).
-        groups: explicit class groups, one per task.
+        groups: explicit class groups, one per task; an entry that is a
+            tuple of classes merges them into one label ("other").
+        train_per_task: if set, the task's training images in all, shared
+            evenly by its labels (replaces ``train_per_class``).
+        valid_per_task: likewise for validation (with ``train_per_task``).
+        test_per_task: if set, a seeded sample of this many test images per
+            task (even shares per label) instead of all of its classes'.
+        task_streams: draw each task from its own child generator (spawned
+            before the order is permuted), so a task's images do not depend
+            on the task order.
     """
 
     num_tasks: int = 5
@@ -86,7 +97,11 @@ class Split:
     test_fraction: float = 0.2
     partition: str = "random"
     task_order: str = "fixed"
-    groups: tuple[tuple[int, ...], ...] = ()
+    groups: tuple[tuple[int | tuple[int, ...], ...], ...] = ()
+    train_per_task: int | None = None
+    valid_per_task: int | None = None
+    test_per_task: int | None = None
+    task_streams: bool = False
 
 
 def split_into_tasks(images: LabelledImages, split: Split, seed: int) -> list[Task]:
@@ -111,11 +126,13 @@ def split_into_tasks(images: LabelledImages, split: Split, seed: int) -> list[Ta
     if split.partition == "domain":
         return _domain_tasks(images, split, rng)
     groups = _class_groups(images.num_classes, split, rng)
+    rngs = rng.spawn(len(groups)) if split.task_streams else [rng] * len(groups)
+    order = range(len(groups))
     if split.task_order == "permuted":
-        groups = [groups[i] for i in rng.permutation(len(groups))]
+        order = rng.permutation(len(groups))
     return [
-        build_task(task_id, classes, images, split, rng)
-        for task_id, classes in enumerate(groups)
+        build_task(task_id, groups[i], images, split, rngs[i])
+        for task_id, i in enumerate(order)
     ]
 
 
@@ -134,7 +151,8 @@ def _check_split(split: Split, images: LabelledImages) -> None:
             f"{images.name}: partition 'domain' needs a folder of domains "
             "(root/<domain>/<class>/*)"
         )
-    unknown = {c for g in split.groups for c in g} - set(range(images.num_classes))
+    named = {int(c) for group in split.groups for item in group for c in np.ravel(item)}
+    unknown = named - set(range(images.num_classes))
     if split.partition == "groups" and (unknown or not split.groups):
         raise ConfigError(
             f"{images.name}: class groups must name labels in "
@@ -152,9 +170,7 @@ def _check_split(split: Split, images: LabelledImages) -> None:
 def _class_groups(num_classes, split, rng) -> list[tuple[int, ...]]:
     """The class list of each task, in partition order."""
     if split.partition == "groups":
-        return [tuple(int(c) for c in group) for group in split.groups][
-            : split.num_tasks
-        ]
+        return list(split.groups[: split.num_tasks])
     chosen = rng.permutation(num_classes)[: split.num_tasks * split.classes_per_task]
     return [
         tuple(int(c) for c in group)
@@ -162,16 +178,26 @@ def _class_groups(num_classes, split, rng) -> list[tuple[int, ...]]:
     ]
 
 
-def build_task(task_id, classes, images, split, rng, name="") -> Task:
-    """Sample, re-label and standardise the splits of one task."""
-    train_idx, valid_idx = sample_indices(images, classes, split, rng)
-    test_idx = np.flatnonzero(np.isin(images.y_test, classes))
+def build_task(task_id, group, images, split, rng, name="") -> Task:
+    """Sample, re-label and standardise the splits of one task.
+
+    `group` lists the task's labels: a class, or a tuple of classes merged
+    into one label (recorded as `OTHER_CLASSES` and named "other").
+    """
+    label_classes = [(c,) if np.ndim(c) == 0 else tuple(c) for c in group]
+    train_idx, valid_idx = sample_indices(images, label_classes, split, rng)
+    test_idx = draw_test_indices(images, label_classes, split, rng)
     normalization = Normalization.fit(images.x_train[train_idx], images.scale)
     lookup = np.full(images.num_classes, -1, dtype=np.int64)
-    lookup[list(classes)] = np.arange(len(classes))
+    for label, classes in enumerate(label_classes):
+        lookup[list(classes)] = label
+    merged = [len(classes) > 1 for classes in label_classes]
     return Task(
         task_id=task_id,
-        classes=tuple(int(c) for c in classes),
+        classes=tuple(
+            OTHER_CLASSES if many else int(classes[0])
+            for many, classes in zip(merged, label_classes, strict=True)
+        ),
         x_train=normalization.apply(images.x_train[train_idx]),
         y_train=lookup[images.y_train[train_idx]],
         x_valid=normalization.apply(images.x_train[valid_idx]),
@@ -179,46 +205,12 @@ def build_task(task_id, classes, images, split, rng, name="") -> Task:
         x_test=normalization.apply(images.x_test[test_idx]),
         y_test=lookup[images.y_test[test_idx]],
         name=name,
-        class_names=tuple(images.label_names[c] for c in classes),
+        class_names=tuple(
+            "other" if many else images.label_names[classes[0]]
+            for many, classes in zip(merged, label_classes, strict=True)
+        ),
         normalization=normalization,
     )
-
-
-def sample_indices(images, classes, split, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint, class-stratified, shuffled train and validation indices.
-
-    Raises:
-        DataError: naming the class, the images needed and the images found.
-    """
-    train_parts, valid_parts = [], []
-    for label in classes:
-        available = np.flatnonzero(images.y_train == label)
-        n_train = _count(split.train_per_class, len(available))
-        n_valid = _count(split.valid_per_class, len(available))
-        if len(available) < n_train + n_valid or n_train < 1:
-            raise DataError(
-                f"{images.name}: class {images.label_names[label]!r} (label "
-                f"{label}) needs {max(n_train, 1) + n_valid} training images "
-                f"({max(n_train, 1)} train + {n_valid} valid) but has "
-                f"{len(available)}"
-            )
-        chosen = rng.choice(available, size=n_train + n_valid, replace=False)
-        train_parts.append(chosen[:n_train])
-        valid_parts.append(chosen[n_train:])
-    return (
-        rng.permutation(np.concatenate(train_parts)),
-        rng.permutation(np.concatenate(valid_parts)),
-    )
-
-
-def _count(size, available: int) -> int:
-    """A per-class size: a count (int), or a fraction (float in (0, 1]) of
-    the class's available training images, rounded down."""
-    if isinstance(size, float):
-        if not 0 <= size <= 1:
-            raise ConfigError(f"a per-class fraction must lie in [0, 1], got {size}")
-        return int(size * available)
-    return int(size)
 
 
 def _hold_out_test(images, fraction, seed) -> LabelledImages:
