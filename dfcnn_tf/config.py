@@ -108,7 +108,9 @@ class DataConfig:
     and `partition`; MNIST and CIFAR-10 use `task_set` ("homogeneous" or
     "heterogeneous") and `percent` (train + validation images per task, in %
     of a class pair's training images); Office-Home uses `domains` and
-    `classes_per_task`. `num_tasks` keeps the first tasks of the set.
+    `classes_per_task`. `num_tasks` keeps the first tasks of the set. The
+    registry `dfcnn_tf.data.datasets` lists the fields each data set reads;
+    `validate` refuses any other field that differs from its default.
 
     `resample_per_seed` true (the default) draws a new task set (random
     partition, permuted order, images) for every seed, as the paper says; false
@@ -248,15 +250,47 @@ def validate(experiment):
             "data.resample_per_seed must be true or false. "
             f"Received: {data.resample_per_seed!r}"
         )
+    reads = _validate_data_fields(data)
     train_size = data.classes_per_task * data.train_per_class
-    sampled = data.dataset == "cifar100" or data.source
     counted = isinstance(data.train_per_class, int)
-    if sampled and counted and train.batch_size > train_size:
+    if "train_per_class" in reads and counted and train.batch_size > train_size:
         raise ConfigError(
             f"train.batch_size={train.batch_size} is larger than a task's training "
             f"set (data.classes_per_task * data.train_per_class = {train_size})"
         )
     _validate_model(experiment.model)
+
+
+def _validate_data_fields(data):
+    """The `DataConfig` fields the chosen data set or source reads.
+
+    `DataConfig` holds every data set's fields; a field the chosen one does
+    not read must stay at its default, so that it is never silently ignored.
+
+    Raises:
+        ConfigError: naming the field, the data set and the fields it reads.
+    """
+    from dfcnn_tf.data.datasets import fields_read  # the data-set registry
+
+    what, reads = fields_read(data)
+    default = DataConfig()
+    for item in dataclasses.fields(DataConfig):
+        value = getattr(data, item.name)
+        if item.name not in reads and _plain(value) != _plain(
+            getattr(default, item.name)
+        ):
+            raise ConfigError(
+                f"data.{item.name}={value!r} is not read by {what}; it reads "
+                f"{', '.join(f for f in reads if f != 'dataset')}"
+            )
+    return reads
+
+
+def _plain(value):
+    """Tuples as lists, nested (a configuration file gives lists)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _validate_model(model):

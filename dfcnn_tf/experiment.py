@@ -11,10 +11,9 @@ import tensorflow as tf
 
 from dfcnn_tf.atomic import remove_temporaries
 from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
-from dfcnn_tf.data import build_binary_tasks, build_cifar100_tasks, load_arrays
+from dfcnn_tf.data.datasets import builtin_dataset
 from dfcnn_tf.data.own_tasks import build_source_tasks
-from dfcnn_tf.data.task_sources import unknown_name
-from dfcnn_tf.errors import ConfigError, LearnerError, TrainingError
+from dfcnn_tf.errors import LearnerError, TrainingError
 from dfcnn_tf.fit_checks import check_protocol, check_task_fits
 from dfcnn_tf.learner import LifelongLearner
 from dfcnn_tf.protocols import get_protocol
@@ -38,58 +37,6 @@ CHECKPOINT_DIR = "checkpoints"  # inside the run's folder
 SHARED_DATA_SEED = 0  # draws the task set when data.resample_per_seed is false
 
 
-def _cifar100_tasks(data, seed):
-    return build_cifar100_tasks(
-        load_arrays("cifar100", data.data_dir),
-        num_tasks=data.num_tasks,
-        classes_per_task=data.classes_per_task,
-        train_per_class=data.train_per_class,
-        valid_per_class=data.valid_per_class,
-        partition=data.partition,
-        task_order=data.task_order,
-        seed=seed,
-    )
-
-
-def _binary_tasks(data, seed):
-    return build_binary_tasks(
-        load_arrays(data.dataset, data.data_dir),
-        dataset=data.dataset,
-        task_set=data.task_set,
-        percent=data.percent,
-        seed=seed,
-        task_order=data.task_order,
-    )
-
-
-def _officehome_tasks(data, seed):
-    from dfcnn_tf.data.officehome import load_officehome  # TF/TFDS builder
-    from dfcnn_tf.data.officehome_tasks import build_officehome_tasks
-
-    domains = tuple(data.domains)
-    if data.num_tasks % len(domains):
-        raise ConfigError(
-            f"data.num_tasks={data.num_tasks} must be a multiple of the number of "
-            f"data.domains ({len(domains)}: {', '.join(domains)})"
-        )
-    return build_officehome_tasks(
-        load_officehome(data.data_dir, domains),
-        domains=domains,
-        tasks_per_domain=data.num_tasks // len(domains),
-        classes_per_task=data.classes_per_task,
-        seed=seed,
-        task_order=data.task_order,
-    )
-
-
-TASK_BUILDERS = {
-    "cifar100": _cifar100_tasks,
-    "mnist": _binary_tasks,
-    "cifar10": _binary_tasks,
-    "officehome": _officehome_tasks,
-}
-
-
 def data_seed(data, seed):
     """The seed the task set is drawn with: the trial's, or one shared by all.
 
@@ -107,21 +54,18 @@ def build_tasks(data, seed):
     `data.source` (your own data, `dfcnn_tf.data.task_sources`) if set, else
     the built-in task set of `data.dataset`.
 
-    The same `data_seed` for every data set: it draws the partition (when
-    random), the task order (when permuted) and the images of each task.
+    The same `data_seed` for every data set and source: it draws the
+    partition (when random), the task order (when permuted) and the images
+    of each task.
 
     Raises:
         ConfigError: if no lifelong task set exists for `data.dataset`.
         DataError: if the data files are missing or malformed.
     """
     if data.source:
-        return build_source_tasks(data, seed)
-    if data.dataset not in TASK_BUILDERS:
-        error = unknown_name("data set", data.dataset, TASK_BUILDERS)
-        raise ConfigError(
-            f"{error} (any other: --data tfds:{data.dataset}, folder:PATH or npz:FILE)"
-        )
-    return TASK_BUILDERS[data.dataset](data, data_seed(data, seed))[: data.num_tasks]
+        return build_source_tasks(data, data_seed(data, seed))
+    entry = builtin_dataset(data.dataset)  # the registry, `dfcnn_tf.data.datasets`
+    return entry.build_tasks(data, data_seed(data, seed))[: data.num_tasks]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,7 @@ pixels or more); the protocol is lifelong unless `--protocol` says otherwise.
 
 import dataclasses
 
+from dfcnn_tf.config import DataConfig
 from dfcnn_tf.data import load_source
 from dfcnn_tf.data.own_tasks import default_preset
 from dfcnn_tf.errors import ConfigError
@@ -44,9 +45,9 @@ def own_data_experiment(spec, preset, model, seed, classes_per_task=None):
             f"{spec} has {images.num_classes} classes, fewer than one task of "
             f"{per_task} classes"
         )
-    data = dataclasses.replace(
-        experiment.data,
+    data = DataConfig(  # the preset's data-set fields are not read here
         source=spec,
+        resample_per_seed=experiment.data.resample_per_seed,
         num_tasks=num_tasks,
         classes_per_task=per_task,
         partition="domain" if images.domains else "random",

@@ -274,3 +274,11 @@ def test_module_entry_point_unknown_model():
     assert completed.returncode != 0
     assert "Valid models" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_set_field_the_data_set_does_not_read(capsys, tmp_path):
+    argv = [*SMOKE, "--set", "data.percent=10", "--out", str(tmp_path)]
+    line = _error_line(capsys, argv)
+    assert "data.percent=10" in line and "not read by data set cifar100" in line
+    assert "it reads num_tasks" in line
+    assert not any(tmp_path.iterdir())

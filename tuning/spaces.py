@@ -17,15 +17,14 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dfcnn_tf.data.datasets import BUILTIN_DATASETS
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.presets import get_preset
 
-#: Learning rates tried per data set; the preset's own rate is tried first.
+#: Learning rates tried per data set (the data-set registry's); the preset's
+#: own rate is tried first.
 LEARNING_RATES = {
-    "cifar100": (1e-4, 3e-4, 1e-3),
-    "cifar10": (1e-4, 2.5e-4, 1e-3),
-    "mnist": (3e-4, 1e-3, 3e-3),
-    "officehome": (1e-6, 5e-6, 2e-5),
+    name: entry.learning_rates for name, entry in BUILTIN_DATASETS.items()
 }
 CHANNEL_FACTORS = (1.0, 0.5)  # KB channels c_kb and transform channels c
 DECONV_STRIDES = (2, 1, 4)  # kept only where they divide every kernel - 1

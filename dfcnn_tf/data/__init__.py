@@ -10,6 +10,13 @@ from dfcnn_tf.data.cifar100 import (
     TASK_ORDERS,
     build_cifar100_tasks,
 )
+from dfcnn_tf.data.datasets import (
+    BUILTIN_DATASETS,
+    DATASETS,
+    BuiltinDataset,
+    DatasetSpec,
+    builtin_dataset,
+)
 from dfcnn_tf.data.own_tasks import (
     tasks_from_arrays,
     tasks_from_pairs,
@@ -17,9 +24,7 @@ from dfcnn_tf.data.own_tasks import (
 )
 from dfcnn_tf.data.sources import (
     DATA_DIR_ENV,
-    DATASETS,
     LOCAL_FILES,
-    DatasetSpec,
     ImageArrays,
     dataset_spec,
     load_arrays,
@@ -30,6 +35,9 @@ from dfcnn_tf.data.task_sources import load_source, source_identity, source_name
 from dfcnn_tf.data.tasks import TASK_SPLITS, Task, channel_stats, standardise
 
 __all__ = [
+    "BUILTIN_DATASETS",
+    "BuiltinDataset",
+    "builtin_dataset",
     "DATA_DIR_ENV",
     "DATASETS",
     "LOCAL_FILES",

@@ -144,5 +144,5 @@ def fields_read(data) -> tuple[str, str]:
         ConfigError: for an unknown `data.dataset` (without a source).
     """
     if data.source:
-        return f"source {data.source}", SOURCE_FIELDS + ("dataset", "data_dir")
+        return f"source {data.source}", SOURCE_FIELDS + ("data_dir",)
     return f"data set {data.dataset}", builtin_dataset(data.dataset).reads

@@ -138,6 +138,31 @@ def plan_officehome_tasks(
     return plans
 
 
+def officehome_tasks(data, seed: int) -> list[Task]:
+    """The task set a `DataConfig` with ``dataset="officehome"`` describes:
+    ``data.num_tasks`` tasks spread evenly over ``data.domains``.
+
+    Raises:
+        ConfigError: if ``data.num_tasks`` is not a multiple of the domains.
+    """
+    from dfcnn_tf.data.officehome import load_officehome  # TF/TFDS builder
+
+    domains = tuple(data.domains)
+    if data.num_tasks % len(domains):
+        raise ConfigError(
+            f"data.num_tasks={data.num_tasks} must be a multiple of the number of "
+            f"data.domains ({len(domains)}: {', '.join(domains)})"
+        )
+    return build_officehome_tasks(
+        load_officehome(data.data_dir, domains),
+        domains=domains,
+        tasks_per_domain=data.num_tasks // len(domains),
+        classes_per_task=data.classes_per_task,
+        seed=seed,
+        task_order=data.task_order,
+    )
+
+
 def build_officehome_tasks(
     domain_arrays: Mapping[str, tuple[np.ndarray, np.ndarray]],
     *,
