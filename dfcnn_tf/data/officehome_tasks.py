@@ -11,19 +11,17 @@ stratified by class. Images are scaled to [0, 1] as docs/method.md, section
 the task's training statistics (as for CIFAR-100) is available as
 ``scaling="standardise"``.
 
-Planning (which images go where) is separate from building (copying and
-scaling them): :func:`plan_officehome_tasks` needs only the labels.
+The task set is a description (the domains, their streams, the class groups
+and split fractions) over the shared splitting of
+`dfcnn_tf/data/splitting.py`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from dfcnn_tf.data.normalization import Normalization
 from dfcnn_tf.data.officehome import check_domains
 from dfcnn_tf.data.officehome_source import (
     CLASSES,
@@ -31,8 +29,12 @@ from dfcnn_tf.data.officehome_source import (
     DOMAIN_ALIASES,
     DOMAINS,
 )
-from dfcnn_tf.data.tasks import PIXEL_MAX, Task, standardise
+from dfcnn_tf.data.sampling import class_split_sizes
+from dfcnn_tf.data.splitting import LabelledImages, Split, build_task, random_groups
+from dfcnn_tf.data.tasks import Task
 from dfcnn_tf.errors import ConfigError, DataError
+
+__all__ = ["build_officehome_tasks", "class_split_sizes", "officehome_tasks"]
 
 TASK_ORDERS = ("fixed", "permuted")
 SCALINGS = ("unit", "standardise")
@@ -40,102 +42,6 @@ DEFAULT_SPLIT = (0.6, 0.1, 0.3)
 _SPLIT_TOLERANCE = 1e-6
 # Stream of the task-order permutation; streams 0-3 are the domains'.
 _ORDER_STREAM = len(DOMAINS)
-
-
-@dataclass(frozen=True)
-class OfficeHomeTaskPlan:
-    """Which images of one domain form one task, before copying them.
-
-    Attributes:
-        domain: Canonical domain name.
-        classes: Class indices (into ``officehome_source.CLASSES``) of the task;
-            task label ``i`` means ``classes[i]``.
-        train_idx: Indices into the domain's arrays, shuffled.
-        valid_idx: As ``train_idx``, for validation.
-        test_idx: As ``train_idx``, for testing.
-    """
-
-    domain: str
-    classes: tuple[int, ...]
-    train_idx: np.ndarray
-    valid_idx: np.ndarray
-    test_idx: np.ndarray
-
-
-def class_split_sizes(n: int, split: Sequence[float]) -> tuple[int, int, int]:
-    """Numbers of a class's images for train, validation and test.
-
-    Validation and test sizes are ``n * fraction`` rounded half up. A class
-    with at least 3 images gives at least one image to every split with a
-    positive fraction; training always keeps at least one image.
-
-    Args:
-        n: Number of images of the class, >= 1.
-        split: ``(train, valid, test)`` fractions summing to 1.
-
-    Returns:
-        ``(n_train, n_valid, n_test)``, summing to ``n``.
-    """
-    _, valid_fraction, test_fraction = split
-    valid = math.floor(n * valid_fraction + 0.5)
-    test = math.floor(n * test_fraction + 0.5)
-    if n >= 3:
-        valid = max(valid, 1) if valid_fraction > 0 else valid
-        test = max(test, 1) if test_fraction > 0 else test
-    while n - valid - test < 1:
-        if test >= valid:
-            test -= 1
-        else:
-            valid -= 1
-    return n - valid - test, valid, test
-
-
-def plan_officehome_tasks(
-    domain_labels: Mapping[str, np.ndarray],
-    *,
-    domains: Sequence[str] = DEFAULT_DOMAINS,
-    tasks_per_domain: int = 5,
-    classes_per_task: int = 13,
-    split: Sequence[float] = DEFAULT_SPLIT,
-    seed: int = 0,
-    task_order: str = "fixed",
-) -> list[OfficeHomeTaskPlan]:
-    """Draw the classes and the train/valid/test images of every task.
-
-    Each domain draws from its own random stream (seeded by ``seed`` and the
-    domain), so a domain's tasks do not depend on which other domains are
-    used.
-
-    Args:
-        domain_labels: Canonical domain name to its int labels, shape ``(n,)``.
-        domains: Domains in training order.
-        tasks_per_domain: Tasks drawn from each domain.
-        classes_per_task: Distinct classes per task.
-        split: ``(train, valid, test)`` fractions of each class's images.
-        seed: Non-negative seed; the same seed gives the same plan.
-        task_order: ``"fixed"`` (domain by domain, in draw order) or
-            ``"permuted"`` (a seeded random order over all tasks).
-
-    Returns:
-        The plans in training order.
-
-    Raises:
-        ConfigError: Naming the first argument that is out of range or unknown.
-        DataError: If a domain is missing or has too few classes.
-    """
-    wanted = _check_arguments(
-        domains, tasks_per_domain, classes_per_task, split, seed, task_order
-    )
-    plans = []
-    for domain in wanted:
-        labels = _domain_labels(domain_labels, domain)
-        rng = np.random.default_rng([seed, DOMAINS.index(domain)])
-        groups = _draw_classes(domain, labels, tasks_per_domain, classes_per_task, rng)
-        plans += [_plan_task(domain, g, labels, split, rng) for g in groups]
-    if task_order == "permuted":
-        order = np.random.default_rng([seed, _ORDER_STREAM]).permutation(len(plans))
-        plans = [plans[i] for i in order]
-    return plans
 
 
 def officehome_tasks(data, seed: int) -> list[Task]:
@@ -180,8 +86,15 @@ def build_officehome_tasks(
         domain_arrays: Domain name to ``(images, labels)`` as returned by
             :func:`~dfcnn_tf.data.officehome.load_officehome`: uint8 images
             ``(n, h, w, c)`` and int labels ``(n,)``.
-        domains, tasks_per_domain, classes_per_task, split, seed, task_order:
-            As for :func:`plan_officehome_tasks`.
+        domains: Domains in training order.
+        tasks_per_domain: Tasks drawn from each domain (disjoint classes).
+        classes_per_task: Distinct classes per task.
+        split: ``(train, valid, test)`` fractions of each class's images.
+        seed: Non-negative seed; each domain draws from its own stream
+            (seeded by ``seed`` and the domain), so a domain's tasks do not
+            depend on which other domains are used.
+        task_order: ``"fixed"`` (domain by domain, in draw order) or
+            ``"permuted"`` (a seeded random order over all tasks).
         scaling: ``"unit"`` (pixels / 255, in [0, 1]; docs/method.md,
             section 'Data protocols') or ``"standardise"`` (then standardised
             per channel with the task's training statistics, see
@@ -201,21 +114,43 @@ def build_officehome_tasks(
         raise ConfigError(
             f"scaling must be one of {list(SCALINGS)}. Received: scaling={scaling!r}"
         )
-    arrays = _by_domain(domain_arrays)
-    plans = plan_officehome_tasks(
-        {domain: labels for domain, (_, labels) in arrays.items()},
-        domains=domains,
-        tasks_per_domain=tasks_per_domain,
-        classes_per_task=classes_per_task,
-        split=split,
-        seed=seed,
-        task_order=task_order,
+    wanted = _check_arguments(
+        domains, tasks_per_domain, classes_per_task, split, seed, task_order
     )
-    for domain in dict.fromkeys(plan.domain for plan in plans):
-        _check_images(domain, *arrays[domain])
+    arrays = _by_domain(domain_arrays)
+    by_label = {domain: y for domain, (_, y) in arrays.items()}
+    labels = {domain: _domain_labels(by_label, domain) for domain in wanted}
+    order = np.arange(len(wanted) * tasks_per_domain)
+    if task_order == "permuted":
+        order = np.random.default_rng([seed, _ORDER_STREAM]).permutation(len(order))
+    position = np.argsort(order)  # drawn position -> training position
+    description = Split(
+        classes_per_task=classes_per_task,
+        partition="groups",
+        class_split=tuple(float(f) for f in split),
+        scaling=scaling,
+    )
+    tasks = []
+    for number, domain in enumerate(wanted):
+        ids = position[number * tasks_per_domain : (number + 1) * tasks_per_domain]
+        images = (arrays[domain][0], labels[domain])
+        tasks += _domain_tasks(domain, images, ids, description, seed)
+    return sorted(tasks, key=lambda task: task.task_id)
+
+
+def _domain_tasks(domain, images, task_ids, description, seed) -> list[Task]:
+    """The tasks of one domain, drawn from the domain's own stream."""
+    _check_images(domain, *images)
+    images = LabelledImages(
+        f"Office-Home {domain}", np.asarray(images[0]), images[1], None, None, CLASSES
+    )
+    rng = np.random.default_rng([seed, DOMAINS.index(domain)])
+    groups = _draw_classes(
+        domain, images.y_train, len(task_ids), description.classes_per_task, rng
+    )
     return [
-        _build_task(task_id, plan, *arrays[plan.domain], scaling)
-        for task_id, plan in enumerate(plans)
+        build_task(int(i), group, images, description, rng, f"{domain}-{i + 1}")
+        for i, group in zip(task_ids, groups, strict=True)
     ]
 
 
@@ -341,57 +276,4 @@ def _draw_classes(
             f"{classes_per_task} classes need {needed} distinct classes but only "
             f"{len(available)} are available."
         )
-    chosen = rng.permutation(available)[:needed]
-    return [
-        tuple(int(c) for c in group)
-        for group in chosen.reshape(tasks_per_domain, classes_per_task)
-    ]
-
-
-def _plan_task(
-    domain: str,
-    classes: tuple[int, ...],
-    labels: np.ndarray,
-    split: Sequence[float],
-    rng: np.random.Generator,
-) -> OfficeHomeTaskPlan:
-    """Split every class of one task into train/valid/test indices."""
-    parts = ([], [], [])
-    for label in classes:
-        indices = rng.permutation(np.flatnonzero(labels == label))
-        sizes = class_split_sizes(len(indices), split)
-        bounds = np.cumsum(sizes)[:-1]
-        for part, chunk in zip(parts, np.split(indices, bounds), strict=True):
-            part.append(chunk)
-    train, valid, test = (rng.permutation(np.concatenate(p)) for p in parts)
-    return OfficeHomeTaskPlan(domain, classes, train, valid, test)
-
-
-def _build_task(
-    task_id: int,
-    plan: OfficeHomeTaskPlan,
-    images: np.ndarray,
-    labels: np.ndarray,
-    scaling: str,
-) -> Task:
-    """Copy, re-label and scale the images of one planned task."""
-    indices = {"train": plan.train_idx, "valid": plan.valid_idx, "test": plan.test_idx}
-    raw = {name: np.asarray(images)[idx] for name, idx in indices.items()}
-    if scaling == "standardise":
-        scaled, normalization = standardise(raw)
-    else:
-        scale = np.float32(PIXEL_MAX)
-        scaled = {name: x.astype(np.float32) / scale for name, x in raw.items()}
-        normalization = Normalization.unit(raw["train"].shape[-1])
-    lookup = np.full(max(plan.classes) + 1, -1, dtype=np.int64)
-    lookup[list(plan.classes)] = np.arange(len(plan.classes))
-    labels = np.asarray(labels, dtype=np.int64)
-    return Task(
-        task_id=task_id,
-        classes=plan.classes,
-        **{f"x_{name}": scaled[name] for name in indices},
-        **{f"y_{name}": lookup[labels[idx]] for name, idx in indices.items()},
-        name=f"{plan.domain}-{task_id + 1}",
-        class_names=tuple(CLASSES[c] for c in plan.classes),
-        normalization=normalization,
-    )
+    return random_groups(available, tasks_per_domain, classes_per_task, rng)

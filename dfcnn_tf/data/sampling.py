@@ -8,10 +8,14 @@ Per label, either a count or fraction of each class (`Split.train_per_class`,
 `valid_per_task`: the MNIST / CIFAR-10 binary sets) is drawn without
 replacement; the test split is every test image of the task's classes, or an
 even per-label sample of `test_per_task` images, a short label topped up
-from the others.
+from the others. With `class_split` (Office-Home) every class of a task is
+cut into train, valid and test by fractions instead.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -128,3 +132,45 @@ def _count(size, available: int) -> int:
             raise ConfigError(f"a per-class fraction must lie in [0, 1], got {size}")
         return int(size * available)
     return int(size)
+
+
+def fraction_indices(images, label_classes, split, rng) -> tuple[np.ndarray, ...]:
+    """Train, valid and test indices: every image of each task label, cut by
+    the fractions `split.class_split` (`class_split_sizes`), each split
+    shuffled."""
+    parts = ([], [], [])
+    for pool in label_pools(images.y_train, label_classes):
+        indices = rng.permutation(pool)
+        sizes = class_split_sizes(len(indices), split.class_split)
+        chunks = np.split(indices, np.cumsum(sizes)[:-1])
+        for part, chunk in zip(parts, chunks, strict=True):
+            part.append(chunk)
+    return tuple(rng.permutation(np.concatenate(part)) for part in parts)
+
+
+def class_split_sizes(n: int, split: Sequence[float]) -> tuple[int, int, int]:
+    """Numbers of a class's images for train, validation and test.
+
+    Validation and test sizes are ``n * fraction`` rounded half up. A class
+    with at least 3 images gives at least one image to every split with a
+    positive fraction; training always keeps at least one image.
+
+    Args:
+        n: Number of images of the class, >= 1.
+        split: ``(train, valid, test)`` fractions summing to 1.
+
+    Returns:
+        ``(n_train, n_valid, n_test)``, summing to ``n``.
+    """
+    _, valid_fraction, test_fraction = split
+    valid = math.floor(n * valid_fraction + 0.5)
+    test = math.floor(n * test_fraction + 0.5)
+    if n >= 3:
+        valid = max(valid, 1) if valid_fraction > 0 else valid
+        test = max(test, 1) if test_fraction > 0 else test
+    while n - valid - test < 1:
+        if test >= valid:
+            test -= 1
+        else:
+            valid -= 1
+    return n - valid - test, valid, test

@@ -20,7 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from dfcnn_tf.data.normalization import Normalization
-from dfcnn_tf.data.sampling import draw_test_indices, sample_indices
+from dfcnn_tf.data.sampling import (
+    draw_test_indices,
+    fraction_indices,
+    sample_indices,
+)
 from dfcnn_tf.data.tasks import Task
 from dfcnn_tf.errors import ConfigError
 
@@ -88,6 +92,11 @@ class Split:
         task_streams: draw each task from its own child generator (spawned
             before the order is permuted), so a task's images do not depend
             on the task order.
+        class_split: if set, ``(train, valid, test)`` fractions that cut
+            every class of a task into its three splits (the source's test
+            split and the per-class sizes are then unused).
+        scaling: ``"standardise"`` (per channel, with the task's training
+            statistics) or ``"unit"`` (raw / scale, in [0, 1]).
     """
 
     num_tasks: int = 5
@@ -102,6 +111,8 @@ class Split:
     valid_per_task: int | None = None
     test_per_task: int | None = None
     task_streams: bool = False
+    class_split: tuple[float, float, float] | None = None
+    scaling: str = "standardise"
 
 
 def split_into_tasks(images: LabelledImages, split: Split, seed: int) -> list[Task]:
@@ -171,10 +182,16 @@ def _class_groups(num_classes, split, rng) -> list[tuple[int, ...]]:
     """The class list of each task, in partition order."""
     if split.partition == "groups":
         return list(split.groups[: split.num_tasks])
-    chosen = rng.permutation(num_classes)[: split.num_tasks * split.classes_per_task]
+    return random_groups(num_classes, split.num_tasks, split.classes_per_task, rng)
+
+
+def random_groups(classes, num_tasks, classes_per_task, rng) -> list[tuple]:
+    """A seeded partition of `classes` (labels, or their number) into
+    `num_tasks` disjoint groups of `classes_per_task`."""
+    chosen = rng.permutation(classes)[: num_tasks * classes_per_task]
     return [
         tuple(int(c) for c in group)
-        for group in chosen.reshape(split.num_tasks, split.classes_per_task)
+        for group in chosen.reshape(num_tasks, classes_per_task)
     ]
 
 
@@ -185,9 +202,16 @@ def build_task(task_id, group, images, split, rng, name="") -> Task:
     into one label (recorded as `OTHER_CLASSES` and named "other").
     """
     label_classes = [(c,) if np.ndim(c) == 0 else tuple(c) for c in group]
-    train_idx, valid_idx = sample_indices(images, label_classes, split, rng)
-    test_idx = draw_test_indices(images, label_classes, split, rng)
-    normalization = Normalization.fit(images.x_train[train_idx], images.scale)
+    x_test, y_test = images.x_test, images.y_test
+    if split.class_split is None:
+        train_idx, valid_idx = sample_indices(images, label_classes, split, rng)
+        test_idx = draw_test_indices(images, label_classes, split, rng)
+    else:
+        train_idx, valid_idx, test_idx = fraction_indices(
+            images, label_classes, split, rng
+        )
+        x_test, y_test = images.x_train, images.y_train
+    normalization = _normalization(images, train_idx, split.scaling)
     lookup = np.full(images.num_classes, -1, dtype=np.int64)
     for label, classes in enumerate(label_classes):
         lookup[list(classes)] = label
@@ -202,8 +226,8 @@ def build_task(task_id, group, images, split, rng, name="") -> Task:
         y_train=lookup[images.y_train[train_idx]],
         x_valid=normalization.apply(images.x_train[valid_idx]),
         y_valid=lookup[images.y_train[valid_idx]],
-        x_test=normalization.apply(images.x_test[test_idx]),
-        y_test=lookup[images.y_test[test_idx]],
+        x_test=normalization.apply(x_test[test_idx]),
+        y_test=lookup[y_test[test_idx]],
         name=name,
         class_names=tuple(
             "other" if many else images.label_names[classes[0]]
@@ -211,6 +235,13 @@ def build_task(task_id, group, images, split, rng, name="") -> Task:
         ),
         normalization=normalization,
     )
+
+
+def _normalization(images, train_idx, scaling) -> Normalization:
+    """The task's statistics, or scaling to [0, 1] alone (``"unit"``)."""
+    if scaling == "unit":
+        return Normalization.unit(images.x_train.shape[-1], images.scale)
+    return Normalization.fit(images.x_train[train_idx], images.scale)
 
 
 def _hold_out_test(images, fraction, seed) -> LabelledImages:

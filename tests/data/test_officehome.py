@@ -27,12 +27,7 @@ from dfcnn_tf.data.officehome_source import (
     find_source_root,
     scan_source,
 )
-from dfcnn_tf.data.officehome_tasks import (
-    OfficeHomeTaskPlan,
-    build_officehome_tasks,
-    class_split_sizes,
-    plan_officehome_tasks,
-)
+from dfcnn_tf.data.officehome_tasks import build_officehome_tasks, class_split_sizes
 from dfcnn_tf.data.sources import DATA_DIR_ENV
 from dfcnn_tf.data.tasks import Task
 from dfcnn_tf.errors import ConfigError, DataError
@@ -309,40 +304,47 @@ def test_tasks_have_stratified_disjoint_splits_and_relabelled_classes():
 
 
 def test_classes_do_not_repeat_within_a_domain():
-    plans = plan_officehome_tasks(
-        {d: y for d, (_, y) in synthetic_arrays().items()},
-        tasks_per_domain=3,
-        classes_per_task=5,
+    tasks = build_officehome_tasks(
+        synthetic_arrays(), tasks_per_domain=3, classes_per_task=5
     )
-    assert [p.domain for p in plans] == ["Product"] * 3 + ["Real World"] * 3
-    for domain_plans in (plans[:3], plans[3:]):
-        drawn = [c for plan in domain_plans for c in plan.classes]
+    assert [t.name for t in tasks] == [
+        *(f"Product-{i}" for i in (1, 2, 3)),
+        *(f"Real World-{i}" for i in (4, 5, 6)),
+    ]
+    for domain_tasks in (tasks[:3], tasks[3:]):
+        drawn = [c for task in domain_tasks for c in task.classes]
         assert sorted(drawn) == list(range(0, 60, 4))
 
 
+def _drawn(tasks):
+    """Classes and train / test image numbers of every task."""
+    return [
+        (t.classes, _ids(t.x_train).tolist(), _ids(t.x_test).tolist()) for t in tasks
+    ]
+
+
 def test_tasks_are_deterministic_per_seed_and_differ_across_seeds():
-    labels = {d: y for d, (_, y) in synthetic_arrays().items()}
+    arrays = synthetic_arrays()
 
-    def plan(**kwargs):
-        plans = plan_officehome_tasks(labels, tasks_per_domain=1, **kwargs)
-        return [(p.classes, p.train_idx.tolist(), p.test_idx.tolist()) for p in plans]
+    def drawn(**kwargs):
+        return _drawn(build_officehome_tasks(arrays, tasks_per_domain=1, **kwargs))
 
-    assert plan(seed=3) == plan(seed=3)
-    assert plan(seed=3) != plan(seed=4)
-    product_only = plan_officehome_tasks(
-        labels, domains=["Product"], tasks_per_domain=1, seed=3
-    )
-    assert product_only[0].classes == plan(seed=3)[0][0]  # Own stream per domain.
+    assert drawn(seed=3) == drawn(seed=3)
+    assert drawn(seed=3) != drawn(seed=4)
+    product_only = drawn(domains=["Product"], seed=3)
+    assert product_only[0] == drawn(seed=3)[0]  # Own stream per domain.
 
 
 def test_permuted_order_mixes_domains_and_keeps_the_tasks():
-    labels = {d: y for d, (_, y) in synthetic_arrays().items()}
     kwargs = {"tasks_per_domain": 3, "classes_per_task": 5, "seed": 1}
-    fixed = plan_officehome_tasks(labels, **kwargs)
-    permuted = plan_officehome_tasks(labels, task_order="permuted", **kwargs)
-    key = [(p.domain, p.classes) for p in fixed]
-    assert sorted(key) == sorted((p.domain, p.classes) for p in permuted)
-    assert key != [(p.domain, p.classes) for p in permuted]
+    fixed = build_officehome_tasks(synthetic_arrays(), **kwargs)
+    permuted = build_officehome_tasks(
+        synthetic_arrays(), task_order="permuted", **kwargs
+    )
+    assert [t.task_id for t in permuted] == list(range(6))
+    key = _drawn(fixed)
+    assert sorted(key) == sorted(_drawn(permuted)) and key != _drawn(permuted)
+    assert all(t.name.endswith(f"-{t.task_id + 1}") for t in permuted)
 
 
 def test_standardise_scaling_uses_training_statistics():
@@ -415,15 +417,12 @@ def test_missing_domain_in_arrays_is_named():
         build_officehome_tasks(arrays, tasks_per_domain=1)
 
 
-def test_plan_record_fields():
-    plan = plan_officehome_tasks(
-        {"Product": np.repeat(np.arange(4), 3)},
-        domains=["Product"],
-        tasks_per_domain=2,
-        classes_per_task=2,
+def test_two_images_per_class_give_one_train_and_one_test_image():
+    arrays = {"Product": synthetic_arrays(classes=4, per_class=2)["Product"]}
+    task = build_officehome_tasks(
+        arrays, domains=["Product"], tasks_per_domain=2, classes_per_task=2
     )[1]
-    assert isinstance(plan, OfficeHomeTaskPlan) and plan.domain == "Product"
-    assert len(plan.train_idx) == len(plan.valid_idx) == len(plan.test_idx) == 2
+    assert (len(task.y_train), len(task.y_valid), len(task.y_test)) == (2, 0, 2)
 
 
 def test_two_folders_for_one_domain_are_refused(tmp_path):
