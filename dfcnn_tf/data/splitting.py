@@ -8,9 +8,11 @@ images, the test split comes from the source's own test split or a held-out
 fraction of each class, and every task is standardised with its own training
 statistics (`Normalization`, kept with the task).
 
-With explicit groups and the same seed, the draw is the one of
-`build_cifar100_tasks` (the same generator calls in the same order), so the
-paper's CIFAR-100 task set is one use of this machinery.
+The built-in task sets are descriptions over this machinery (registry:
+`datasets.py`): CIFAR-100 (explicit or random class groups), MNIST / CIFAR-10
+(pairs or one-vs-rest labels, per-task sizes and test samples, one stream
+per task) and Office-Home (per-domain streams, per-class split fractions,
+unit scaling). The seeded draws themselves live in `sampling.py`.
 """
 
 from __future__ import annotations

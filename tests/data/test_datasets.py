@@ -3,6 +3,7 @@ and the refusal of `DataConfig` fields the chosen data set does not read."""
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from dfcnn_tf.config import DataConfig, validate
@@ -100,3 +101,21 @@ def test_unknown_data_set_is_one_line_with_close_matches():
     message = str(info.value)
     assert message.startswith("Unknown data set 'cifar'. Did you mean cifar10")
     assert "--data tfds:cifar" in message and "\n" not in message
+
+
+def test_own_data_honours_resample_per_seed(tmp_path):
+    from dfcnn_tf.experiment import build_tasks
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 30)
+    path = tmp_path / "four.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (120, 4, 4, 3)), y_train=labels)
+    data = DataConfig(source=f"npz:{path}", num_tasks=2, classes_per_task=2)
+
+    def draws(**fields):
+        config = dataclasses.replace(data, **fields)
+        return [build_tasks(config, seed)[0].x_train for seed in (0, 1)]
+
+    shared = draws(resample_per_seed=False)
+    np.testing.assert_array_equal(*shared)
+    assert not np.array_equal(*draws())
