@@ -13,11 +13,15 @@ they hold across resumes and reloads.
 """
 
 import importlib.util
+import os
 import sys
 
 from tqdm import tqdm
 
 BAR_FORMAT = "  |{bar:20}| {desc}"
+# Columns and rows given to tqdm when the terminal reports no size (tqdm would
+# read -1 and draw nothing): the line is not cut.
+NO_LIMIT = 10_000
 
 
 def format_duration(seconds):
@@ -71,9 +75,9 @@ class Progress:
             self._latest[task_id] = accuracy
         shown = self._latest.get(task_id) if self._inline else accuracy
         times = format_duration(elapsed) + self.estimates(task_id, task_epoch, elapsed)
-        text = (
+        text = (  # the times first: a narrow terminal cuts the line's end
             f"task {task_id + 1}/{self.num_tasks} epoch {task_epoch}/{self.epochs}"
-            f"  loss {loss:.4f}{_accuracy_text(shown)}  [{times}]"
+            f"  [{times}]  loss {loss:.4f}{_accuracy_text(shown)}"
         )
         if self._inline:
             self._draw(text, task_epoch)
@@ -101,8 +105,9 @@ class Progress:
                 file=self.stream,
                 bar_format=BAR_FORMAT,
                 mininterval=0,
-                position=0,
-                dynamic_ncols=True,
+                position=0,  # never below another run's unclosed bar
+                ncols=terminal_width(self.stream) or NO_LIMIT,
+                nrows=NO_LIMIT,
             )
         else:
             self._bar.set_description_str(text, refresh=False)
@@ -134,6 +139,14 @@ class Progress:
             tqdm.write(text, file=self.stream)
         else:
             print(text, file=self.stream, flush=True)
+
+
+def terminal_width(stream):
+    """The columns of the terminal `stream` writes to, or None if unknown."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _accuracy_text(accuracy):
