@@ -1,11 +1,12 @@
 """Progress display per task and epoch, with a bar and time estimates.
 
 On a terminal each task has a `tqdm` bar over its epochs, redrawn in place
-every epoch with the loss, the task's latest accuracies (in points), the
-run's time so far and the estimated time left for the task and the whole
-run; a finished task leaves one line. Elsewhere (a log file, a pipe) every
-epoch gets its own line with the same numbers and no bar; accuracies appear
-on the epochs that were evaluated. `quiet=True` silences it.
+every epoch with the run's time so far, the estimated time left for the task
+and the whole run, the loss and the task's latest accuracies (in %), cut at
+the terminal's width; a finished task leaves one line. Elsewhere (a log
+file, a pipe) every epoch gets its own line with the same numbers and no
+bar; accuracies appear on the epochs that were evaluated. `quiet=True`
+silences it.
 
 The estimates take the run's average time per epoch so far: `elapsed` is the
 run's clock, which a resume carries over together with the epochs done, so
@@ -19,8 +20,8 @@ import sys
 from tqdm import tqdm
 
 BAR_FORMAT = "  |{bar:20}| {desc}"
-# Columns and rows given to tqdm when the terminal reports no size (tqdm would
-# read -1 and draw nothing): the line is not cut.
+# tqdm's columns and rows where the terminal reports no size (tqdm would read
+# -1 and draw nothing): the line is not cut.
 NO_LIMIT = 10_000
 
 
