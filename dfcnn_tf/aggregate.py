@@ -13,14 +13,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dfcnn_tf import units
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.results import read_history
 
 # Figure 3(a) columns: peak per-task accuracy, forgetting, convergence, time;
 # each peak-based one twice: against the paper's peak (maximum test accuracy)
 # and against the released code's (test accuracy at best validation accuracy).
-# Differences of accuracies, shown like accuracies in percentage points.
-POINT_COLUMNS = ("backward_transfer", "forward_transfer")
 LIFELONG_COLUMNS = (
     "mean_peak_accuracy",
     "mean_test_at_best_valid",
@@ -32,8 +31,7 @@ LIFELONG_COLUMNS = (
     "mean_convergence_epochs_best_valid",
     "training_time_s",
 )
-# Columns shown in % (accuracies); epochs and seconds get one decimal.
-_PERCENT_COLUMNS = ("accuracy", "test_at_best_valid")
+# Epochs and seconds get one decimal (accuracies and points too: `units`).
 _ONE_DECIMAL_COLUMNS = ("convergence_epochs", "training_time_s")
 
 
@@ -135,17 +133,18 @@ def summary_table(results, columns=LIFELONG_COLUMNS):
 
 
 def format_table(table, columns=LIFELONG_COLUMNS):
-    """The summary table as text cells `mean ± ci` (Markdown-ready DataFrame)."""
+    """The summary table as text cells `mean ± ci` (Markdown-ready DataFrame),
+    accuracies in % and backward transfer in points, each header with its
+    unit (`dfcnn_tf.units`)."""
     out = pd.DataFrame(index=table.index)
     out["trials"] = table["trials"].astype(int)
     for column in (c for c in columns if c in table.columns):
-        percent = any(name in column for name in _PERCENT_COLUMNS)
-        in_points = percent or column in POINT_COLUMNS
-        scale, digits = (100.0, 1) if in_points else (1.0, 3)
+        digits = 3 if units.unit(column) is None else 1
         if any(name in column for name in _ONE_DECIMAL_COLUMNS):
             digits = 1
+        scale = units.scale(column)
         mean, ci = table[column] * scale, table[f"{column}_ci95"] * scale
-        out[column] = [
+        out[units.header(column)] = [
             f"{m:.{digits}f}" if np.isnan(c) else f"{m:.{digits}f} ± {c:.{digits}f}"
             for m, c in zip(mean, ci, strict=True)
         ]

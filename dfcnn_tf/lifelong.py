@@ -36,6 +36,7 @@ from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset, preset_models
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import get_model_class
+from dfcnn_tf.units import table_text
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
@@ -270,16 +271,16 @@ def base_experiment(args, model, seed):
 
 
 def print_summary(result, stream=None):
-    """Prints the per-task table and the run's summary metrics."""
+    """Prints the per-task table and the run's summary metrics (accuracies in
+    %, backward transfer in points: `dfcnn_tf.units`)."""
     stream = stream or sys.stdout
     per_task = get_protocol(result.protocol).per_task(result.history)
     reused = " (finished before: read back)" if result.reused else ""
-    with pd.option_context("display.float_format", "{:.4f}".format):
-        title = f"\nper-task metrics ({result.run_dir.name}, test split){reused}:"
-        print(title, file=stream)
-        print(per_task.to_string(), file=stream)
-        print("\nsummary:", file=stream)
-        print(result.summary.to_string(), file=stream)
+    title = f"\nper-task metrics ({result.run_dir.name}, test split){reused}:"
+    print(title, file=stream)
+    print(table_text(per_task), file=stream)
+    print("\nsummary:", file=stream)
+    print(table_text(result.summary), file=stream)
 
 
 def main(argv=None):

@@ -2,8 +2,9 @@
 
 Tables of Figure 3(a)-(c) and the per-model Figure 4 and accuracy matrices,
 each figure saved as PNG (200 dpi), SVG and PDF and embedded beside its table.
-Accuracies and their differences (BWT, paired differences) are in percentage
-points everywhere.
+Accuracies are in % and their differences (BWT, paired differences) in
+percentage points everywhere, each column header naming its unit
+(`dfcnn_tf.units`).
 """
 
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from dfcnn_tf import metrics, plots
+from dfcnn_tf import metrics, plots, units
 from dfcnn_tf.aggregate import (
     format_table,
     load_results,
@@ -92,7 +93,8 @@ def paired_table(results, column="mean_peak_accuracy"):
         )
     ]
     return pd.DataFrame(
-        {"pairs": paired.pairs.astype(int), "difference": cells}, index=paired.index
+        {"pairs": paired.pairs.astype(int), units.header("difference"): cells},
+        index=paired.index,
     ).rename_axis("model")
 
 
@@ -119,9 +121,10 @@ def summary_markdown(results, figures=None):
         "\n\n".join(
             [
                 "# Lifelong results (mean ± 95% CI over trials)",
-                "Accuracies, backward transfer and differences in percentage points; "
-                "forgetting ratio = final accuracy / peak accuracy; convergence = "
-                "epochs to 98% of peak; time in seconds. Two peaks "
+                "Accuracies in %, backward transfer and differences in "
+                "percentage points (pp), as each column header says; forgetting "
+                "ratio = final accuracy / peak accuracy; convergence = epochs to "
+                "98% of peak; time in seconds. Two peaks "
                 "(docs/method.md, section 'Metrics'): `peak_accuracy` is the "
                 "maximum test accuracy during the task's phase (the paper's "
                 "wording, biased upward); `test_at_best_valid` is the test "
@@ -157,12 +160,13 @@ def multitask_markdown(results):
     """The page of multi-task runs: mean error rates per model (appendix C)."""
     per_run = run_summaries(results)
     numeric = per_run.drop(columns=["model", "seed"]).select_dtypes("number")
-    table = numeric.groupby(per_run["model"]).mean()
+    table = units.in_units(numeric.groupby(per_run["model"]).mean())
     table.insert(0, "trials", per_run.groupby("model").size())
     return (
         "# Multi-task runs (appendix C)\n\n"
-        f"Mean over trials of each run's summary ({len(per_run)} runs).\n\n"
-        f"{table.to_markdown()}\n"
+        f"Mean over trials of each run's summary ({len(per_run)} runs); "
+        "error rates in %.\n\n"
+        f"{table.to_markdown(floatfmt='.2f')}\n"
     )
 
 

@@ -57,7 +57,10 @@ def test_aggregate_over_trials(results_dir):
             peaks = [json_summary(results_dir, model, seed)[column] for seed in (0, 1)]
             assert table.loc[model, column] == pytest.approx(sum(peaks) / 2)
             assert table.loc[model, f"{column}_ci95"] == pytest.approx(ci95(peaks))
-    assert "±" in format_table(table).loc["dfcnn", "mean_peak_accuracy"]
+    cells = format_table(table)
+    mean = table.loc["dfcnn", "mean_peak_accuracy"] * 100
+    assert cells.loc["dfcnn", "mean_peak_accuracy (%)"].startswith(f"{mean:.1f} ± ")
+    assert "mean_forgetting_ratio" in cells.columns  # a ratio: no unit
 
 
 def test_paired_differences_by_seed(results_dir):
@@ -91,7 +94,8 @@ def json_summary(results_dir, model, seed):
 def test_report_writes_tables_and_figures(results_dir, tmp_path):
     assert report_main([str(results_dir), "--out", str(tmp_path)]) == 0
     summary = (tmp_path / "summary.md").read_text()
-    assert "mean_peak_accuracy" in summary and "dfcnn" in summary
+    assert "| mean_peak_accuracy (%)" in summary and "dfcnn" in summary
+    assert "| backward_transfer (pp)" in summary and "| difference (pp)" in summary
     assert "mean_test_at_best_valid" in summary
     assert "mean_forgetting_ratio_best_valid" in summary
     assert "Test accuracy at best validation accuracy of dfcnn minus" in summary
@@ -150,7 +154,7 @@ def test_report_of_multitask_runs_only(data_dir, tmp_path, capsys):
     assert report_main([str(tmp_path)]) == 0
     summary = (tmp_path / "report" / "summary.md").read_text()
     assert summary.startswith("# Multi-task runs")
-    assert "mean_selected_error" in summary and "| dfcnn" in summary
+    assert "mean_selected_error (%)" in summary and "| dfcnn" in summary
 
 
 def test_run_json_has_config_hash(results_dir):
@@ -168,4 +172,4 @@ def test_backward_transfer_in_points():
         },
         index=pd.Index(["dfcnn"], name="model"),
     )
-    assert format_table(table).loc["dfcnn", "backward_transfer"] == "-1.2 ± 1.0"
+    assert format_table(table).loc["dfcnn", "backward_transfer (pp)"] == "-1.2 ± 1.0"

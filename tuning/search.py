@@ -203,10 +203,12 @@ def main(argv=None):
 
 
 def _report(table, path):
+    from dfcnn_tf.units import table_text  # the valid accuracy in %
+
     if table is None:
         print("worker finished: the chief writes the results")
         return
-    print(table.head(10).to_string(index=False))
+    print(table_text(table.head(10), float_format=None, index=False))
     if path is None:
         print("no trial finished: no best configuration yet", file=sys.stderr)
         return

@@ -1,15 +1,28 @@
 """Progress display per task and epoch, with a bar and time estimates.
 
-On a terminal one line per task is rewritten in place: a bar, the epoch, the
-loss, the latest accuracies and the estimated time left for the task and the
-whole run. Elsewhere (a log file, a pipe) every epoch gets its own line with
-the same numbers and no bar. `quiet=True` silences it.
+On a terminal each task has a `tqdm` bar over its epochs, redrawn in place
+every epoch with the run's time so far, the estimated time left for the task
+and the whole run, the loss and the task's latest accuracies (in %), cut at
+the terminal's width; a finished task leaves one line. Elsewhere (a log
+file, a pipe) every epoch gets its own line with the same numbers and no
+bar; accuracies appear on the epochs that were evaluated. `quiet=True`
+silences it.
+
+The estimates take the run's average time per epoch so far: `elapsed` is the
+run's clock, which a resume carries over together with the epochs done, so
+they hold across resumes and reloads.
 """
 
 import importlib.util
+import os
 import sys
 
-BAR_WIDTH = 20
+from tqdm import tqdm
+
+BAR_FORMAT = "  |{bar:20}| {desc}"
+# tqdm's columns and rows where the terminal reports no size (tqdm would read
+# -1 and draw nothing): the line is not cut.
+NO_LIMIT = 10_000
 
 
 def format_duration(seconds):
@@ -44,11 +57,12 @@ class Progress:
         self.stream = stream or sys.stderr
         self.per_task = per_task
         self._inline = getattr(self.stream, "isatty", lambda: False)()
-        self._task_start = None  # (elapsed, task_epoch) of a task's first report
+        self._bar = None  # the terminal's bar of the epochs being counted
+        self._latest = {}  # task id -> its latest `{split: accuracy}`
 
     def start_task(self, task_id, classes):
         """Announces the task about to be trained."""
-        self._task_start = None
+        self._end_bar()
         self._print(f"task {task_id + 1}/{self.num_tasks}: classes {list(classes)}")
 
     def epoch(self, task_id, task_epoch, loss, accuracy, elapsed):
@@ -56,35 +70,56 @@ class Progress:
 
         `elapsed` is the run's time so far in seconds.
         """
-        text = f"task {task_id + 1}/{self.num_tasks} epoch {task_epoch}/{self.epochs}"
-        if self._inline:
-            done = int(BAR_WIDTH * task_epoch / self.epochs)
-            text = f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {text}"
-        text = f"  {text}  loss {loss:.4f}"
+        if self.quiet:
+            return
         if accuracy is not None:
-            text += f"  valid {accuracy['valid']:.3f}  test {accuracy['test']:.3f}"
-        text += f"  [{elapsed:.1f}s{self._estimates(task_id, task_epoch, elapsed)}]"
-        last = task_epoch == self.epochs
-        if self._inline:
-            self._print("\r" + text, end="\n" if last else "")
-        else:
-            self._print(text)
-
-    def _estimates(self, task_id, task_epoch, elapsed):
-        """`, task left 3s, run left 1m10s` from the epochs timed so far."""
-        if self._task_start is None:
-            self._task_start = (elapsed, task_epoch - 1)
-            return ""
-        start_time, start_epoch = self._task_start
-        rate = (elapsed - start_time) / (task_epoch - start_epoch - 1 or 1)
-        task_left = (self.epochs - task_epoch) * rate
-        if not self.per_task:
-            return f", left {format_duration(task_left)}"
-        later_tasks = (self.num_tasks - task_id - 1) * self.epochs * rate
-        return (
-            f", task left {format_duration(task_left)}"
-            f", run left {format_duration(task_left + later_tasks)}"
+            self._latest[task_id] = accuracy
+        shown = self._latest.get(task_id) if self._inline else accuracy
+        times = format_duration(elapsed) + self.estimates(task_id, task_epoch, elapsed)
+        text = (  # the times first: a narrow terminal cuts the line's end
+            f"task {task_id + 1}/{self.num_tasks} epoch {task_epoch}/{self.epochs}"
+            f"  [{times}]  loss {loss:.4f}{_accuracy_text(shown)}"
         )
+        if self._inline:
+            self._draw(text, task_epoch)
+        else:
+            self._print(f"  {text}")
+
+    def estimates(self, task_id, task_epoch, elapsed):
+        """`, task left 3s, run left 1m10s`: the epochs left at the run's
+        average time per epoch so far (`, left 1m10s` for a whole-run count)."""
+        done = task_epoch + (task_id * self.epochs if self.per_task else 0)
+        per_epoch = elapsed / max(done, 1)
+        task_left = format_duration((self.epochs - task_epoch) * per_epoch)
+        if not self.per_task:
+            return f", left {task_left}"
+        run_left = format_duration((self.num_tasks * self.epochs - done) * per_epoch)
+        return f", task left {task_left}, run left {run_left}"
+
+    def _draw(self, text, task_epoch):
+        """Moves the bar to `task_epoch` with `text`; a full bar is ended."""
+        if self._bar is None:  # from a task's first epoch reported (a resume's)
+            self._bar = tqdm(
+                total=self.epochs,
+                initial=task_epoch,
+                desc=text,
+                file=self.stream,
+                bar_format=BAR_FORMAT,
+                mininterval=0,
+                position=0,  # never below another run's unclosed bar
+                ncols=terminal_width(self.stream) or NO_LIMIT,
+                nrows=NO_LIMIT,
+            )
+        else:
+            self._bar.set_description_str(text, refresh=False)
+            self._bar.update(task_epoch - self._bar.n)
+        if task_epoch >= self.epochs:
+            self._end_bar()
+
+    def _end_bar(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def message(self, text):
         """Prints a free-form line (e.g. where results were written)."""
@@ -95,11 +130,31 @@ class Progress:
         return rows
 
     def close(self):
-        """Ends the display (nothing to release)."""
+        """Ends a bar left unfinished (a stopped run); messages still print."""
+        self._end_bar()
 
-    def _print(self, text, end="\n"):
-        if not self.quiet:
-            print(text, end=end, file=self.stream, flush=True)
+    def _print(self, text):
+        if self.quiet:
+            return
+        if self._bar is not None:  # above the bar, which is redrawn
+            tqdm.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+
+def terminal_width(stream):
+    """The columns of the terminal `stream` writes to, or None if unknown."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _accuracy_text(accuracy):
+    """`  valid 25.0%  test 30.0%`, or nothing if `accuracy` is None."""
+    if accuracy is None:
+        return ""
+    return f"  valid {100 * accuracy['valid']:.1f}%  test {100 * accuracy['test']:.1f}%"
 
 
 class Observers:

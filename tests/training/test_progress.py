@@ -1,7 +1,10 @@
 """Tests of the per-task / per-epoch progress display."""
 
 import io
+import os
+import re
 import sys
+import termios
 
 import pytest
 
@@ -18,8 +21,8 @@ class _Terminal(io.StringIO):
 
 def _report_one_task(progress):
     progress.start_task(0, (3, 7))
-    progress.epoch(0, 1, 0.75, None, 0.5)
-    progress.epoch(0, 2, 0.5, ACCURACY, 1.5)
+    progress.epoch(0, 1, 0.75, None, 1.0)
+    progress.epoch(0, 2, 0.5, ACCURACY, 3.0)
     progress.message("results written to out/run")
 
 
@@ -28,9 +31,9 @@ def test_prints_task_every_epoch_and_messages():
     _report_one_task(Progress(3, 2, stream=stream))
     assert stream.getvalue().splitlines() == [
         "task 1/3: classes [3, 7]",
-        "  task 1/3 epoch 1/2  loss 0.7500  [0.5s]",
-        "  task 1/3 epoch 2/2  loss 0.5000  valid 0.250  test 0.300"
-        "  [1.5s, task left 0s, run left 4s]",
+        "  task 1/3 epoch 1/2  [1s, task left 1s, run left 5s]  loss 0.7500",
+        "  task 1/3 epoch 2/2  [3s, task left 0s, run left 6s]  loss 0.5000"
+        "  valid 25.0%  test 30.0%",
         "results written to out/run",
     ]
 
@@ -47,9 +50,22 @@ def test_epoch_line_per_epoch_with_time_left():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2 + 2 * 4
     assert lines[5] == "task 2/2: classes [1]"
-    assert lines[7].startswith("  task 2/2 epoch 2/4  loss 1.0000  valid 0.250")
-    assert lines[2].endswith("[20.0s, task left 20s, run left 1m00s]")
-    assert lines[9].endswith("[80.0s, task left 0s, run left 0s]")
+    assert (
+        lines[6]
+        == "  task 2/2 epoch 1/4  [50s, task left 30s, run left 30s]  loss 1.0000"
+    )
+    assert lines[7].endswith("  loss 1.0000  valid 25.0%  test 30.0%")
+    assert "epoch 2/4  [20s, task left 20s, run left 1m00s]" in lines[2]
+    assert "epoch 4/4  [1m20s, task left 0s, run left 0s]" in lines[9]
+
+
+def test_time_left_after_a_resume_counts_the_epochs_before_it():
+    stream = io.StringIO()
+    progress = Progress(3, 5, stream=stream)  # resumed in task 2, after epoch 3
+    progress.epoch(1, 4, 1.0, None, 180.0)  # 9 epochs in 3 minutes
+    assert stream.getvalue() == (
+        "  task 2/3 epoch 4/5  [3m00s, task left 20s, run left 2m00s]  loss 1.0000\n"
+    )
 
 
 def test_whole_run_protocol_counts_one_schedule():
@@ -58,7 +74,7 @@ def test_whole_run_protocol_counts_one_schedule():
     progress.epoch(2, 1, 1.0, None, 1.0)
     progress.epoch(0, 2, 1.0, None, 2.0)
     assert stream.getvalue().splitlines()[-1] == (
-        "  task 1/3 epoch 2/100  loss 1.0000  [2.0s, left 1m38s]"
+        "  task 1/3 epoch 2/100  [2s, left 1m38s]  loss 1.0000"
     )
 
 
@@ -75,16 +91,80 @@ def test_quiet_prints_nothing():
     assert stream.getvalue() == ""
 
 
-def test_terminal_rewrites_epoch_line_in_place_with_a_bar():
+def _frames(stream):
+    """What a terminal shows after each carriage return or line feed."""
+    return [f.strip() for f in re.split(r"[\r\n]", stream.getvalue()) if f.strip()]
+
+
+def test_terminal_redraws_a_bar_per_task_and_keeps_its_last_line():
     stream = _Terminal()
     _report_one_task(Progress(3, 2, stream=stream))
-    assert stream.getvalue() == (
-        "task 1/3: classes [3, 7]\n"
-        "\r  [##########..........] task 1/3 epoch 1/2  loss 0.7500  [0.5s]"
-        "\r  [####################] task 1/3 epoch 2/2  loss 0.5000  valid 0.250"
-        "  test 0.300  [1.5s, task left 0s, run left 4s]\n"
-        "results written to out/run\n"
+    text = stream.getvalue()
+    assert text.startswith("task 1/3: classes [3, 7]\n\r  |##########          |")
+    assert text.endswith("  valid 25.0%  test 30.0%\nresults written to out/run\n")
+    assert text.count("\n") == 3  # the task, its finished bar, the message
+    assert _frames(stream)[1:3] == [
+        "|##########          | task 1/3 epoch 1/2  [1s, task left 1s, run left 5s]"
+        "  loss 0.7500",
+        "|####################| task 1/3 epoch 2/2  [3s, task left 0s, run left 6s]"
+        "  loss 0.5000  valid 25.0%  test 30.0%",
+    ]
+
+
+def test_terminal_bar_keeps_the_latest_accuracy_of_the_task():
+    stream = _Terminal()
+    progress = Progress(1, 3, stream=stream)
+    progress.epoch(0, 1, 1.0, ACCURACY, 1.0)
+    progress.epoch(0, 2, 1.0, None, 2.0)
+    assert _frames(stream)[-1].startswith(
+        "|#############3      | task 1/1 epoch 2/3  [2s, task left 1s, run left 1s]"
+        "  loss 1.0000  valid 25.0%"
     )
+
+
+def test_close_ends_an_unfinished_bar_and_messages_print_below():
+    stream = _Terminal()
+    progress = Progress(2, 4, stream=stream)  # resumed: the bar starts at 3/4
+    progress.epoch(1, 3, 1.0, None, 70.0)
+    progress.message("checkpoint written")
+    progress.close()
+    progress.message("results written to out/run")
+    lines = stream.getvalue().split("\n")
+    assert lines[-2] == "results written to out/run"
+    assert lines[-3].endswith(
+        "|###############     | task 2/2 epoch 3/4"
+        "  [1m10s, task left 10s, run left 10s]  loss 1.0000"
+    )
+    assert "checkpoint written" in _frames(stream)
+
+
+def _pseudo_terminal(columns):
+    """A writable pseudo-terminal of `columns` columns (0: no size reported)
+    and the file descriptor its output is read from."""
+    reader, writer = os.openpty()
+    termios.tcsetwinsize(writer, (24, columns))
+    return os.fdopen(writer, "w", encoding="utf-8"), reader
+
+
+@pytest.mark.parametrize("columns", [0, 70])
+def test_real_terminal_draws_within_its_width(columns, monkeypatch):
+    stream, reader = _pseudo_terminal(columns)
+    monkeypatch.setattr(sys, "stderr", stream)  # what tqdm measures itself
+    with stream:
+        progress = Progress(1, 2)
+        progress.epoch(0, 1, 1.0, None, 1.0)
+        progress.epoch(0, 2, 1.0, None, 2.0)
+        shown = os.read(reader, 10_000).decode()
+    os.close(reader)
+    frames = [f for f in re.split(r"[\r\n]", shown) if f]
+    assert frames[-1].startswith(f"  |{'█' * 20}| task 1/1 epoch 2/2  [2s")
+    assert {len(f) for f in frames} == ({70} if columns else {89})  # else uncut
+
+
+def test_quiet_terminal_prints_nothing():
+    stream = _Terminal()
+    _report_one_task(Progress(3, 2, quiet=True, stream=stream))
+    assert stream.getvalue() == ""
 
 
 def test_observers_hand_every_event_to_each():
