@@ -120,3 +120,11 @@ def test_baselines_search_their_own_knobs():
     }
     assert space.models["stl"][0].values == (64, 32, 128)
     assert space.learning_rates == (1e-4, 3e-4, 1e-3)
+
+
+def test_every_registered_method_has_a_search_space():
+    from dfcnn_tf.registry import model_names
+    from tuning.spaces import MODEL_KNOBS
+
+    missing = sorted(set(model_names()) - set(MODEL_KNOBS))
+    assert not missing, f"methods without a search space: {missing}"
