@@ -73,13 +73,54 @@ class TuckerOptions:
 
 
 @dataclass(frozen=True)
+class EWCOptions:
+    """Elastic weight consolidation: penalty `strength / 2 * sum F (w - w*)^2`
+    per finished task (docs/method.md, section 'Continual-learning baselines')."""
+
+    strength: float = 10.0
+
+
+@dataclass(frozen=True)
+class SIOptions:
+    """Synaptic intelligence: penalty `strength * sum Omega (w - w~)^2`;
+    `damping` is the xi of the importance's denominator."""
+
+    strength: float = 0.1
+    damping: float = 1e-3
+
+
+@dataclass(frozen=True)
+class LwFOptions:
+    """Learning without forgetting: distillation weight and temperature."""
+
+    strength: float = 1.0
+    temperature: float = 2.0
+
+
+@dataclass(frozen=True)
+class MemoryOptions:
+    """An episodic memory (A-GEM, experience replay): `per_class` training
+    images kept per class of every finished task; `batch` of them drawn per
+    step (A-GEM: for the reference gradient; replay: replayed)."""
+
+    per_class: int = 1
+    batch: int = 10
+
+
+@dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of a lifelong model; `name` is its registry key.
+    """Architecture of a lifelong model.
+
+    `name` is what `--model` selects and what results are filed under;
+    `method` is the registry key of the method that builds it, empty when it
+    is `name` itself. Size variants are presets' configurations of a method
+    (`stl_large`: `method="stl"` with larger layers), not registry entries.
 
     Method-specific options live in their own records (`prognn`, `den`,
-    `tucker`); a model ignores the records of other methods. `bias_init`
-    (DF-CNN models only) is "released" (the default: conv bias and
-    deconvolution bias Glorot-uniform as the released code draws them) or
+    `tucker`, `ewc`, `si`, `lwf`, `agem`, `replay`); a model ignores the
+    records of other methods. `bias_init` (DF-CNN models only) is "released"
+    (the default: conv bias and deconvolution bias Glorot-uniform as the
+    released code draws them) or
     "constant" (conv bias 0.2, deconvolution bias Glorot-uniform over its own
     `(c,)` shape: this project's behaviour before issue 15).
     """
@@ -97,6 +138,17 @@ class ModelConfig:
     prognn: ProgNNOptions = ProgNNOptions()
     den: DENOptions = DENOptions()
     tucker: TuckerOptions = TuckerOptions()
+    ewc: EWCOptions = EWCOptions()
+    si: SIOptions = SIOptions()
+    lwf: LwFOptions = LwFOptions()
+    agem: MemoryOptions = MemoryOptions(batch=256)
+    replay: MemoryOptions = MemoryOptions()
+    method: str = ""
+
+    @property
+    def registry_name(self):
+        """The registry key of the method that builds this model."""
+        return self.method or self.name
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from dfcnn_tf.errors import (
     TrainingError,
 )
 from dfcnn_tf.overrides import apply_overrides
-from dfcnn_tf.presets import PRESETS, get_preset, preset_models
+from dfcnn_tf.presets import PRESETS, get_preset, model_method, preset_models
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import get_model_class
 from dfcnn_tf.units import table_text
@@ -241,7 +241,7 @@ def base_experiment(args, model, seed):
             --preset given together with --config.
     """
     if model is not None:
-        get_model_class(model)  # unknown names list every registered model
+        get_model_class(model_method(model))  # unknown: lists every method
     if args.config is None and args.data is not None:
         from dfcnn_tf.own_data import own_data_experiment
 

@@ -13,7 +13,7 @@ import typing
 
 from dfcnn_tf.errors import ConfigError
 
-FIXED_KEYS = ("preset", "model.name")  # chosen with --preset / --model instead
+FIXED_KEYS = ("preset", "model.name", "model.method")  # chosen with --preset / --model
 
 
 def valid_keys(obj, prefix=""):

@@ -1,25 +1,30 @@
-"""The model registry: every entry point builds models through it by name."""
+"""The model registry, keyed by method: every entry point builds models
+through it. Size variants (`stl_large`, `dfcnn_small`) are presets'
+configurations of a method (`ModelConfig.method`), not entries here.
+
+Adding a method is one file in `dfcnn_tf/models/` with `@register_model`
+and its search space in `tuning/spaces.py` (README, 'Add a method').
+"""
 
 from dfcnn_tf.errors import ConfigError
 
 _MODELS = {}
 
 
-def register_model(*names):
-    """Class decorator registering a `LifelongModel` under one or more names."""
+def register_model(name):
+    """Class decorator registering a `LifelongModel` under its method's name."""
 
     def decorator(cls):
-        for name in names:
-            if name in _MODELS:
-                raise ValueError(f"Model name {name!r} is already registered")
-            _MODELS[name] = cls
+        if name in _MODELS:
+            raise ValueError(f"Model name {name!r} is already registered")
+        _MODELS[name] = cls
         return cls
 
     return decorator
 
 
 def model_names():
-    """Sorted names of every registered model."""
+    """Sorted names of every registered method."""
     _import_models()
     return sorted(_MODELS)
 
@@ -39,8 +44,8 @@ def get_model_class(name):
 
 
 def build_model(config, input_shape):
-    """Builds the lifelong model that `config.name` names, with no tasks yet."""
-    return get_model_class(config.name)(config, input_shape)
+    """Builds the lifelong model of `config`'s method, with no tasks yet."""
+    return get_model_class(config.registry_name)(config, input_shape)
 
 
 def _import_models():

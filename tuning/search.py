@@ -23,7 +23,7 @@ from pathlib import Path
 from dfcnn_tf.cli import ArgumentParser
 from dfcnn_tf.errors import ConfigError, DataError
 from dfcnn_tf.overrides import apply_overrides
-from dfcnn_tf.presets import PRESETS, get_preset
+from dfcnn_tf.presets import PRESETS, get_preset, model_method
 from dfcnn_tf.registry import get_model_class
 from tuning.spaces import search_space
 
@@ -90,7 +90,7 @@ def resolve(args):
     experiments = {}
     shortcut = [f"data.data_dir={args.data_dir!r}"] if args.data_dir else []
     for model in models:
-        protocols = get_model_class(model).protocols
+        protocols = get_model_class(model_method(model)).protocols
         experiment = _base_experiment(args, model)
         experiment = apply_overrides(experiment, shortcut + args.set)
         if experiment.train.protocol not in protocols:

@@ -34,7 +34,11 @@ LATERAL_REDUCTIONS = (2.0, 1.0, 4.0)  # ProgNN adapters
 EXPANSION_UNITS = (16, 8, 32)  # DEN
 LOSS_THRESHOLDS = (0.01, 0.001, 0.1)  # DEN
 ERROR_THRESHOLDS = (1e-3, 1e-2, 1e-1)  # Tucker factorisation (TF)
-DFCNN_MODELS = ("dfcnn", "dfcnn_small", "dfcnn_direct", "dfcnn_tc2")
+EWC_STRENGTHS = (10.0, 1.0, 100.0, 1000.0)  # EWC lambda
+SI_STRENGTHS = (0.1, 0.01, 1.0)  # SI c
+LWF_TEMPERATURES = (2.0, 1.0, 4.0)  # LwF T
+LWF_STRENGTHS = (1.0, 0.5, 2.0)  # LwF lambda_o
+MEMORY_PER_CLASS = (1, 3, 5)  # A-GEM, replay: images kept per class
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def search_space(preset_name, models):
     knobs = {}
     for name in models:
         config = preset.experiment(name).model
-        knobs[name] = MODEL_KNOBS.get(name, lambda _: ())(config)
+        knobs[name] = MODEL_KNOBS[config.registry_name](config)
     return SearchSpace(rates, knobs)
 
 
@@ -174,9 +178,8 @@ def set_learning_rate(experiment, value):
 
 STRIDE_KEYS = ("model.deconv_stride", "model.knowledge_bases")
 MODEL_KNOBS = {
-    **{name: dfcnn_knobs for name in DFCNN_MODELS},
+    "dfcnn": dfcnn_knobs,
     "stl": fc_knobs,
-    "stl_large": fc_knobs,
     "hps": fc_knobs,
     "prognn": lambda c: (
         option_knob(c, "prognn", "lateral_reduction", LATERAL_REDUCTIONS),
@@ -186,6 +189,14 @@ MODEL_KNOBS = {
         option_knob(c, "den", "loss_threshold", LOSS_THRESHOLDS),
     ),
     "tf": lambda c: (option_knob(c, "tucker", "error_threshold", ERROR_THRESHOLDS),),
+    "ewc": lambda c: (option_knob(c, "ewc", "strength", EWC_STRENGTHS),),
+    "si": lambda c: (option_knob(c, "si", "strength", SI_STRENGTHS),),
+    "lwf": lambda c: (
+        option_knob(c, "lwf", "temperature", LWF_TEMPERATURES),
+        option_knob(c, "lwf", "strength", LWF_STRENGTHS),
+    ),
+    "agem": lambda c: (option_knob(c, "agem", "per_class", MEMORY_PER_CLASS),),
+    "er": lambda c: (option_knob(c, "replay", "per_class", MEMORY_PER_CLASS),),
 }
 
 

@@ -33,8 +33,6 @@ from dfcnn_tf.layers.sharing import (
     serialize_shared,
 )
 
-DEFAULT_BIAS = 0.2  # the released code's baseline and FC biases (not DF-CNN's)
-
 
 def released_bias_initializer():
     """Glorot-uniform of a bias `(n,)` drawn as the released code draws it.

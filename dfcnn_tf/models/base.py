@@ -18,6 +18,31 @@ import keras
 import numpy as np
 
 
+class StepHook:
+    """What a method adds to each compiled training step (issue 19).
+
+    The step calls `loss` inside its gradient tape, `gradients` on the
+    gradients (after any masks) and `update` to apply them; the defaults
+    add nothing, change nothing and apply the gradients as they are.
+    """
+
+    def loss(self, x, y, reduce):
+        """A term added to the objective of the batch `(x, y)`, or None.
+
+        `reduce` is the learner's reduction over examples (sum or mean).
+        """
+        return None
+
+    def gradients(self, gradients, variables):
+        """The gradients to apply (e.g. A-GEM's projection)."""
+        return gradients
+
+    def update(self, apply, gradients, variables):
+        """Applies `gradients` by calling `apply(gradients)`; a method that
+        tracks its updates (SI's path integral) reads the variables around it."""
+        apply(gradients)
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingStage:
     """A run of epochs inside one task's training, with its own optimizer.
@@ -38,6 +63,7 @@ class TrainingStage:
             the next stage's `variables()` and `gradient_masks()` are read
             (DEN expands or splits units here), or None. The loss is the mean
             per-example cross-entropy of the stage's last epoch.
+        hook: the method's `StepHook` for every step of the stage, or None.
     """
 
     epochs: int
@@ -45,6 +71,7 @@ class TrainingStage:
     penalty: Callable | None = None
     gradient_masks: Callable[[], list] | None = None
     finish: Callable[[float], None] | None = None
+    hook: StepHook | None = None
 
 
 class LifelongModel(keras.Model):
@@ -122,7 +149,17 @@ class LifelongModel(keras.Model):
 
         Override for methods that train a task in several phases (DEN).
         """
-        return [TrainingStage(epochs, lambda: self.training_variables(task_id))]
+        variables = lambda: self.training_variables(task_id)  # noqa: E731
+        return [TrainingStage(epochs, variables, hook=self.step_hook(task_id))]
+
+    def step_hook(self, task_id):
+        """The `StepHook` of task `task_id`'s training steps, or None (default)."""
+        return None
+
+    def finish_task(self, task_id, x, y):
+        """Called once task `task_id` is trained, with its training images and
+        labels (normalised, as trained on): EWC's Fisher, SI's importance and
+        the episodic memories are computed here. The default does nothing."""
 
     def count_params(self):
         """Number of scalar parameters over the shared part and every task.

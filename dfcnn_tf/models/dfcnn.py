@@ -11,13 +11,13 @@ import keras
 
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.layers import DFConv2D, KnowledgeBase
-from dfcnn_tf.layers.dfconv import DEFAULT_BIAS
+from dfcnn_tf.layers.defaults import DEFAULT_BIAS
 from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import task_head
 from dfcnn_tf.registry import register_model
 
 
-@register_model("dfcnn", "dfcnn_direct", "dfcnn_tc2", "dfcnn_small")
+@register_model("dfcnn")
 class DFCNN(GeneratedKernelModel):
     """DF-CNN: shared knowledge bases, task-specific transforms and heads."""
 

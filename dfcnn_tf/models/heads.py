@@ -8,8 +8,7 @@ conv features, before the first FC layer, as in the released code.
 
 import keras
 
-DENSE_STDDEV = 0.05  # baseline weights: truncated normal, stddev 0.05
-DEFAULT_BIAS = 0.2  # released code: baseline and FC biases (not DF-CNN conv biases)
+from dfcnn_tf.layers.defaults import DEFAULT_BIAS, DENSE_STDDEV
 
 
 def dense(units, activation=None, name=None):

@@ -3,7 +3,7 @@
 See docs/method.md, section 'Baselines'.
 
 Nothing is shared, so nothing a later task does can change an earlier task.
-`stl` and `stl_large` differ only in their `ModelConfig` sizes.
+`stl_large` is this method with larger layers (a preset variant).
 """
 
 from dfcnn_tf.models.base import LifelongModel
@@ -12,7 +12,7 @@ from dfcnn_tf.models.heads import task_head
 from dfcnn_tf.registry import register_model
 
 
-@register_model("stl", "stl_large")
+@register_model("stl")
 class SingleTaskCNN(LifelongModel):
     """One complete conv net + head per task; no shared parameters."""
 

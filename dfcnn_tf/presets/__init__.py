@@ -38,4 +38,22 @@ def preset_models():
     return sorted({name for preset in PRESETS.values() for name in preset.models})
 
 
-__all__ = ["CIFAR_DFCNN", "PRESETS", "Preset", "get_preset", "preset_models", "smoke"]
+def model_method(name):
+    """The registry method a `--model` name builds: the method of the presets'
+    configuration of that name (`stl_large` -> `stl`), else `name` itself."""
+    for preset in PRESETS.values():
+        config = preset.models.get(name)
+        if config is not None:
+            return config.registry_name
+    return name
+
+
+__all__ = [
+    "CIFAR_DFCNN",
+    "PRESETS",
+    "Preset",
+    "get_preset",
+    "model_method",
+    "preset_models",
+    "smoke",
+]

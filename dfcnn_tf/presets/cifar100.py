@@ -32,6 +32,7 @@ CIFAR_DFCNN = ModelConfig(
 CIFAR_DFCNN_DIRECT = dataclasses.replace(
     CIFAR_DFCNN,
     name="dfcnn_direct",
+    method="dfcnn",
     variant="direct",
     knowledge_bases=kb_specs((2, 24), (2, 48), (2, 64), (2, 72)),
     transforms=transform_specs(None, None, None, None),
@@ -39,6 +40,7 @@ CIFAR_DFCNN_DIRECT = dataclasses.replace(
 CIFAR_DFCNN_TC2 = dataclasses.replace(
     CIFAR_DFCNN,
     name="dfcnn_tc2",
+    method="dfcnn",
     variant="tc2",
     knowledge_bases=kb_specs((2, 12, 2), (2, 12, 12), (2, 24, 12), (2, 24, 24)),
     transforms=transform_specs(24, 24, 48, 48),
@@ -48,11 +50,14 @@ CIFAR_DFCNN_TC2 = dataclasses.replace(
 CIFAR_DFCNN_SMALL = dataclasses.replace(
     CIFAR_DFCNN,
     name="dfcnn_small",
+    method="dfcnn",
     conv=cifar_conv((24, 24, 48, 48)),
     fc_hidden=(32,),
     knowledge_bases=kb_specs((2, 12), (2, 16), (2, 24), (2, 24)),
     transforms=transform_specs(16, 32, 40, 40),
 )
+# The continual-learning baselines (issue 19) over the HPS architecture.
+CONTINUAL_BASELINES = ("ewc", "si", "lwf", "agem", "er")
 CIFAR_STL = ModelConfig(name="stl", conv=CIFAR_CONV, fc_hidden=(64,))
 CIFAR_MODELS = (
     CIFAR_DFCNN,
@@ -60,11 +65,17 @@ CIFAR_MODELS = (
     CIFAR_DFCNN_TC2,
     CIFAR_DFCNN_SMALL,
     CIFAR_STL,
-    ModelConfig(name="stl_large", conv=cifar_conv((48, 48, 96, 96)), fc_hidden=(128,)),
+    ModelConfig(
+        name="stl_large",
+        method="stl",
+        conv=cifar_conv((48, 48, 96, 96)),
+        fc_hidden=(128,),
+    ),
     dataclasses.replace(CIFAR_STL, name="hps"),
     dataclasses.replace(CIFAR_STL, name="prognn"),
     dataclasses.replace(CIFAR_STL, name="den"),
     dataclasses.replace(CIFAR_STL, name="tf"),
+    *(dataclasses.replace(CIFAR_STL, name=n) for n in CONTINUAL_BASELINES),
 )
 
 CIFAR100_10 = Preset(

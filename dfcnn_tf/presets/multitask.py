@@ -36,6 +36,7 @@ def _mnist_models(kb_channels, ts_channels, direct_channels):
     direct = dataclasses.replace(
         dfcnn,
         name="dfcnn_direct",
+        method="dfcnn",
         variant="direct",
         knowledge_bases=kb_specs(*((3, c) for c in direct_channels)),
         transforms=transform_specs(None, None),
@@ -43,6 +44,7 @@ def _mnist_models(kb_channels, ts_channels, direct_channels):
     tc2 = dataclasses.replace(
         dfcnn,
         name="dfcnn_tc2",
+        method="dfcnn",
         variant="tc2",
         knowledge_bases=kb_specs((3, 12, 1), (3, 24, 16)),
         transforms=transform_specs(24, 48),

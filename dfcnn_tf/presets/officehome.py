@@ -12,6 +12,7 @@ import dataclasses
 
 from dfcnn_tf.config import DataConfig, ModelConfig, TrainConfig
 from dfcnn_tf.presets.base import Preset, conv_specs, kb_specs, transform_specs
+from dfcnn_tf.presets.cifar100 import CONTINUAL_BASELINES
 
 OFFICEHOME_CONV = conv_specs((64, 256, 256, 256), (3, 3, 2, 2), (11, 5, 3, 3))
 OFFICEHOME_STL = ModelConfig(name="stl", conv=OFFICEHOME_CONV, fc_hidden=(256, 64))
@@ -39,6 +40,7 @@ OFFICEHOME = Preset(
             dataclasses.replace(OFFICEHOME_STL, name="hps"),
             dataclasses.replace(OFFICEHOME_STL, name="prognn"),
             dataclasses.replace(OFFICEHOME_STL, name="den"),
+            *(dataclasses.replace(OFFICEHOME_STL, name=n) for n in CONTINUAL_BASELINES),
         )
     },
 )

@@ -178,6 +178,7 @@ def _learn_task(run, task_id, task, skip):
         done, skip = done + stage.epochs, 0
         if stage.finish is not None:
             stage.finish(loss)
+    model.finish_task(task_id, *task.split("train"))
 
 
 def _train_stage(learner, run, task, done, epochs):

@@ -35,6 +35,7 @@ class TaskLearner:
         self.variables = stage.variables()
         self.penalty = stage.penalty
         self.masks = stage.gradient_masks() if stage.gradient_masks else None
+        self.hook = stage.hook
         optimizer.build(self.variables)  # eagerly: no variables inside tf.function
         self._epoch = tf.function(self._train_epoch)
 
@@ -83,11 +84,19 @@ class TaskLearner:
             objective = self.reduce(losses)
             if self.penalty is not None:
                 objective += self.penalty()
+            extra = None if self.hook is None else self.hook.loss(x, y, self.reduce)
+            if extra is not None:
+                objective += extra
         gradients = tape.gradient(objective, self.variables)
         if self.masks is not None:
             gradients = [
                 g if m is None else g * m
                 for g, m in zip(gradients, self.masks, strict=True)
             ]
-        self.optimizer.apply(gradients, self.variables)
+        if self.hook is None:
+            self.optimizer.apply(gradients, self.variables)
+        else:
+            gradients = self.hook.gradients(gradients, self.variables)
+            apply = lambda g: self.optimizer.apply(g, self.variables)  # noqa: E731
+            self.hook.update(apply, gradients, self.variables)
         return tf.reduce_mean(losses)  # per example, whatever the reduction

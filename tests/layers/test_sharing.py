@@ -7,8 +7,14 @@ import keras
 import numpy as np
 import pytest
 
-from dfcnn_tf.layers import DFConv2D, KnowledgeBase, sharing, sharing_scope
-from dfcnn_tf.models.tucker import TuckerConv2D, TuckerFactors
+from dfcnn_tf.layers import (
+    DFConv2D,
+    KnowledgeBase,
+    TuckerConv2D,
+    TuckerFactors,
+    sharing,
+    sharing_scope,
+)
 
 SHAPE = (6, 6, 3)
 VARIANTS = {  # variant: (knowledge-base depth, transform_channels)

@@ -18,12 +18,8 @@ from ..reliability.tiny import tiny_experiment, tiny_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 LIFELONG = [m for m in model_names() if "lifelong" in get_model_class(m).protocols]
-# Direct generation has no transform channels; ProgNN needs lateral channels
-# for four columns of 4-channel layers.
-EXTRA = {
-    "dfcnn_direct": ["model.transforms=[[3, None], [3, None]]"],
-    "prognn": ["model.prognn.lateral_reduction=1.0"],
-}
+# ProgNN needs lateral channels for four columns of 4-channel layers.
+EXTRA = {"prognn": ["model.prognn.lateral_reduction=1.0"]}
 
 CONTINUE = """
 import json, sys

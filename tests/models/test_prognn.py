@@ -13,7 +13,8 @@ import tensorflow as tf
 from dfcnn_tf.config import ConvSpec, ModelConfig, ProgNNOptions
 from dfcnn_tf.data import Task
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.models.prognn import LateralConv2D, ProgressiveNetwork
+from dfcnn_tf.layers import LateralConv2D
+from dfcnn_tf.models.prognn import ProgressiveNetwork
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.training import train_lifelong

@@ -16,9 +16,10 @@ import tensorflow as tf
 from dfcnn_tf.config import ConvSpec, ModelConfig, TuckerOptions
 from dfcnn_tf.data import Task
 from dfcnn_tf.errors import ConfigError
+from dfcnn_tf.layers import TuckerConv2D, TuckerFactors
 from dfcnn_tf.models import tucker
 from dfcnn_tf.models.stl import SingleTaskCNN
-from dfcnn_tf.models.tucker import TensorFactorisedCNN, TuckerConv2D, TuckerFactors
+from dfcnn_tf.models.tucker import TensorFactorisedCNN
 from dfcnn_tf.models.tucker_decomposition import (
     mode_product,
     truncation_rank,

@@ -34,7 +34,6 @@ import pandas as pd
 from dfcnn_tf.experiment import prepare
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import get_preset
-from dfcnn_tf.registry import model_names
 from dfcnn_tf.training import train_lifelong
 
 HERE = Path(__file__).parent
@@ -71,12 +70,13 @@ def run_model(model, data_dir):
 
 
 def reference_run(data_dir, models=None):
-    """The reference runs of `models` (default: every registered model).
+    """The reference runs of `models` (default: every model recorded).
 
     Returns:
         `(history, logits)` tables.
     """
-    runs = [run_model(name, data_dir) for name in models or model_names()]
+    models = models or list(pd.unique(pd.read_csv(HISTORY).model))
+    runs = [run_model(name, data_dir) for name in models]
     return tuple(
         pd.concat(parts, ignore_index=True) for parts in zip(*runs, strict=True)
     )

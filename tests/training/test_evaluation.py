@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dfcnn_tf.layers import DFConv2D
-from dfcnn_tf.models.tucker import TuckerConv2D
+from dfcnn_tf.layers import DFConv2D, TuckerConv2D
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.training import SPLITS, Evaluator
 

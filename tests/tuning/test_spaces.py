@@ -9,7 +9,6 @@ from dfcnn_tf.registry import build_model
 from tuning.grid import grid_points
 from tuning.hypermodel import LifelongHyperModel
 from tuning.spaces import (
-    DFCNN_MODELS,
     search_space,
     valid_kb_sizes,
     valid_strides,
@@ -56,7 +55,8 @@ def test_only_strides_valid_for_every_layer_are_offered():
 
 @pytest.mark.parametrize("preset", BASE_PRESETS)
 def test_every_offered_value_gives_a_valid_experiment(preset):
-    models = [m for m in get_preset(preset).models if m in DFCNN_MODELS]
+    configs = get_preset(preset).models
+    models = [m for m in configs if configs[m].registry_name == "dfcnn"]
     space = search_space(preset, models)
     for model in models:
         base = get_preset(preset).experiment(model)
@@ -120,3 +120,11 @@ def test_baselines_search_their_own_knobs():
     }
     assert space.models["stl"][0].values == (64, 32, 128)
     assert space.learning_rates == (1e-4, 3e-4, 1e-3)
+
+
+def test_every_registered_method_has_a_search_space():
+    from dfcnn_tf.registry import model_names
+    from tuning.spaces import MODEL_KNOBS
+
+    missing = sorted(set(model_names()) - set(MODEL_KNOBS))
+    assert not missing, f"methods without a search space: {missing}"

@@ -1,0 +1,37 @@
+"""The committed run folders read back after the registry went by method
+(issue 19): each config.json hashes to the value its run.json recorded, and
+the preset rebuilds the same configuration under the same run id."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dfcnn_tf.config_file import experiment_from_dict
+from dfcnn_tf.results import run_id, settings_hash
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs/reproduction/results"
+
+
+def folders():
+    return sorted(p for p in RESULTS.iterdir() if (p / "config.json").is_file())
+
+
+@pytest.mark.parametrize("folder", folders(), ids=lambda p: p.name)
+def test_committed_run_keeps_its_hash_and_id(folder):
+    config = json.loads((folder / "config.json").read_text())
+    recorded = json.loads((folder / "run.json").read_text())["config_hash"]
+    assert settings_hash(config) == recorded
+    experiment = experiment_from_dict(config, str(folder))
+    assert run_id(experiment) == folder.name
+    if not config["model"]["knowledge_bases"]:  # DF-CNN: issue 15 changed it
+        assert settings_hash(experiment.to_dict()) == recorded
+
+
+def test_size_variant_builds_its_method():
+    config = json.loads(
+        (RESULTS / "cifar100_10_cpu-stl_large-seed0/config.json").read_text()
+    )
+    experiment = experiment_from_dict(config, "stl_large")
+    assert experiment.model.name == "stl_large"
+    assert experiment.model.registry_name == "stl"
