@@ -25,9 +25,10 @@ def full_evaluations(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_scope(history: pd.DataFrame) -> pd.DataFrame:
-    """`history` with a `scope` column, "all" where it has none (in place)."""
-    if SCOPE not in history.columns:
-        history[SCOPE] = ALL
-    else:
-        history[SCOPE] = history[SCOPE].fillna(ALL)
+    """`history` with a `scope` column of strings, "all" where it has none
+    (in place)."""
+    scope = (
+        history[SCOPE] if SCOPE in history.columns else pd.Series(index=history.index)
+    )
+    history[SCOPE] = scope.fillna(ALL).astype(str)
     return history
