@@ -7,6 +7,7 @@ Frozen dataclasses, one meaning per field; per-layer sizes are small records.
 """
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 
 from dfcnn_tf.errors import ConfigError
@@ -282,7 +283,7 @@ def _validate_eval_schedule(train):
     """Both evaluation intervals must be positive integers (epochs)."""
     values = {name: getattr(train, name) for name in EVAL_SCHEDULE}
     if not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
         for v in values.values()
     ):
         received = ", ".join(f"train.{k}={v!r}" for k, v in values.items())
