@@ -83,7 +83,7 @@ class Setup:
     def evaluate(self, task_ids):
         """Seconds to record the accuracy of `task_ids` as the loop does."""
         start = time.perf_counter()
-        record_evaluation(self.evaluator, task_ids, (0, 1, 1), start, [])
+        record_evaluation(self.evaluator, task_ids, (0, 1, 1, "all"), start, [])
         return time.perf_counter() - start
 
 
@@ -148,7 +148,9 @@ def throughput_table(setups, repeats):
 
 
 def full_run_table(tasks, epochs, source):
-    train = dataclasses.replace(TRAIN, epochs_per_task=epochs, eval_every=1)
+    train = dataclasses.replace(
+        TRAIN, epochs_per_task=epochs, eval_current_every=1, eval_all_every=1
+    )
     keras.utils.set_random_seed(0)
     model = build_model(PRESET.models["dfcnn"], (32, 32, 3))
     start = time.perf_counter()

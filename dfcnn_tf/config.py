@@ -7,6 +7,7 @@ Frozen dataclasses, one meaning per field; per-layer sizes are small records.
 """
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 
 from dfcnn_tf.errors import ConfigError
@@ -210,6 +211,18 @@ class TrainConfig:
     each; "mtl" trains all tasks together for `epochs_per_task * num_tasks`
     epochs, each epoch on one task drawn uniformly at random.
 
+    Two evaluation schedules (docs/method.md, section 'Training'): every
+    `eval_current_every` epochs of a task the task being trained is
+    evaluated (its peak, test accuracy at best validation and convergence
+    read these rows), and every `eval_all_every` epochs, and at the end of
+    every task, every task seen so far (forgetting curves and the accuracy
+    matrix read only these). Equal values (the defaults, 1 and 1: the
+    paper's evaluation of every seen task after every epoch) evaluate every
+    seen task each time, as the former single field `eval_every` did; a
+    configuration that still says `train.eval_every` sets both. The mtl
+    protocol evaluates every task every `eval_all_every` epochs and ignores
+    `eval_current_every`.
+
     Run control (left out of the configuration hash, see `RUN_CONTROL_KEYS`:
     it does not change the recorded numbers): a checkpoint is written at the
     end of every task (mtl: ten times per run) and, if `checkpoint_every` > 0,
@@ -224,7 +237,8 @@ class TrainConfig:
     learning_rate: float = 1e-4
     lr_decay: float = 1 / 4000
     epochs_per_task: int = 2000
-    eval_every: int = 1
+    eval_current_every: int = 1
+    eval_all_every: int = 1
     eval_batch_size: int = 2000
     optimizer: str = "tf1"
     loss_reduction: str = "sum"
@@ -257,6 +271,11 @@ RUN_CONTROL_KEYS = (
     "train.tensorboard",
 )
 
+# The two evaluation intervals; the former single field `train.eval_every`
+# (still read from configuration files, --set and saved learners) sets both.
+EVAL_SCHEDULE = ("eval_current_every", "eval_all_every")
+EVAL_EVERY_ALIAS = "train.eval_every"
+
 TRAIN_CHOICES = {
     "protocol": ("lifelong", "mtl"),
     "optimizer": ("tf1", "keras"),
@@ -277,8 +296,9 @@ def validate(experiment):
         ConfigError: naming the field and the offending value.
     """
     train = experiment.train
-    for name in ("batch_size", "epochs_per_task", "eval_every", "eval_batch_size"):
+    for name in ("batch_size", "epochs_per_task", "eval_batch_size"):
         _require_positive(f"train.{name}", getattr(train, name))
+    _validate_eval_schedule(train)
     for name in ("learning_rate",):
         _require_positive(f"train.{name}", getattr(train, name))
     if train.lr_decay < 0:
@@ -302,7 +322,9 @@ def validate(experiment):
             "data.resample_per_seed must be true or false. "
             f"Received: {data.resample_per_seed!r}"
         )
-    reads = _validate_data_fields(data)
+    from dfcnn_tf.data.datasets import check_fields_read  # the data-set registry
+
+    reads = check_fields_read(data, DataConfig())
     train_size = data.classes_per_task * data.train_per_class
     counted = isinstance(data.train_per_class, int)
     if "train_per_class" in reads and counted and train.batch_size > train_size:
@@ -313,36 +335,18 @@ def validate(experiment):
     _validate_model(experiment.model)
 
 
-def _validate_data_fields(data):
-    """The `DataConfig` fields the chosen data set or source reads.
-
-    `DataConfig` holds every data set's fields; a field the chosen one does
-    not read must stay at its default, so that it is never silently ignored.
-
-    Raises:
-        ConfigError: naming the field, the data set and the fields it reads.
-    """
-    from dfcnn_tf.data.datasets import fields_read  # the data-set registry
-
-    what, reads = fields_read(data)
-    default = DataConfig()
-    for item in dataclasses.fields(DataConfig):
-        value = getattr(data, item.name)
-        if item.name not in reads and _plain(value) != _plain(
-            getattr(default, item.name)
-        ):
-            raise ConfigError(
-                f"data.{item.name}={value!r} is not read by {what}; it reads "
-                f"{', '.join(f for f in reads if f != 'dataset')}"
-            )
-    return reads
-
-
-def _plain(value):
-    """Tuples as lists, nested (a configuration file gives lists)."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
+def _validate_eval_schedule(train):
+    """Both evaluation intervals must be positive integers (epochs)."""
+    values = {name: getattr(train, name) for name in EVAL_SCHEDULE}
+    if not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+        for v in values.values()
+    ):
+        received = ", ".join(f"train.{k}={v!r}" for k, v in values.items())
+        raise ConfigError(
+            "train.eval_current_every and train.eval_all_every must be positive "
+            f"integers (epochs between evaluations). Received: {received}"
+        )
 
 
 def _validate_model(model):

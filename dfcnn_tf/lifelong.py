@@ -93,11 +93,7 @@ def build_parser():
 def _add_schedule_and_output_options(add):
     """Options of the schedule, the data folder, the output and the display."""
     add("--epochs-per-task", type=int, help="override the preset's epochs per task")
-    add(
-        "--eval-every",
-        type=int,
-        help="evaluate every seen task every N epochs (and at each task's end)",
-    )
+    _add_evaluation_options(add)
     add(
         "--data-dir",
         help="folder with local array files (e.g. cifar100.npz); default: "
@@ -141,6 +137,29 @@ def _add_schedule_and_output_options(add):
         help="write no TensorBoard log (default: <run dir>/tensorboard)",
     )
     _add_learner_options(add)
+
+
+def _add_evaluation_options(add):
+    """The two evaluation schedules (docs/method.md, section 'Training')."""
+    add(
+        "--eval-every",
+        type=int,
+        help="evaluate every seen task every N epochs (and at each task's end): "
+        "sets both --eval-current-every and --eval-all-every",
+    )
+    add(
+        "--eval-current-every",
+        type=int,
+        help="evaluate the task being trained every N epochs (peak, test "
+        "accuracy at best validation, convergence); default: the preset's",
+    )
+    add(
+        "--eval-all-every",
+        type=int,
+        help="evaluate every seen task every N epochs and at each task's end "
+        "(forgetting, accuracy matrix; mtl: its only schedule); default: the "
+        "preset's",
+    )
 
 
 def _add_learner_options(add):
@@ -193,6 +212,8 @@ def resolve_one(args, experiment):
         "train.protocol": args.protocol,
         "train.epochs_per_task": args.epochs_per_task,
         "train.eval_every": args.eval_every,
+        "train.eval_current_every": args.eval_current_every,
+        "train.eval_all_every": args.eval_all_every,
         "data.data_dir": args.data_dir,
         "data.num_tasks": args.num_tasks,
         "train.tensorboard": args.tensorboard,

@@ -6,6 +6,7 @@ final accuracy, backward transfer (Lopez-Paz & Ranzato 2017) and forward transfe
 against single-task learning. A history is a long ``pandas.DataFrame``, one row
 per (evaluation point, evaluated task, split), with ``HISTORY_COLUMNS``; tasks
 are 0-based in training order, s is the training task and t the evaluated one.
+Rows of scope "current" (``dfcnn_tf.eval_scope``) count for their task only.
 
 A task's "peak" has two definitions (docs/method.md, section "Metrics"):
 ``"max"`` is ``peak_accuracy``, the paper's wording (the best test accuracy during
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from dfcnn_tf.eval_scope import full_evaluations
 
 #: Columns every recorded history must have (one row per evaluation/task/split).
 HISTORY_COLUMNS = ("run", "seed", "model", "task", "training_task", "epoch")
@@ -162,7 +165,8 @@ def task_peaks(history: pd.DataFrame, peak: str = "max", split: str = "test"):
 
 
 def accuracy_matrix(history: pd.DataFrame, split: str = "test") -> pd.DataFrame:
-    """Accuracy matrix ``A[s, t]``: accuracy on task t at the end of phase s.
+    """Accuracy matrix ``A[s, t]``: accuracy on task t at the end of phase s,
+    from phase s's last evaluation of every seen task (a task's end is one).
 
     Args:
         history: the recorded history of one run.
@@ -174,7 +178,7 @@ def accuracy_matrix(history: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     Raises:
         ValueError: on an invalid or multi-run history or an unknown split.
     """
-    rows = _split_rows(history, split)
+    rows = full_evaluations(_split_rows(history, split))
     last_epoch = rows.groupby("training_task")["epoch"].transform("max")
     last = rows[rows["epoch"] == last_epoch]
     matrix = last.pivot(index="training_task", columns="task", values="accuracy")

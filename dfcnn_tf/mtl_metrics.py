@@ -1,20 +1,22 @@
 """Multi-task metrics: error rate per task and averaged (appendix C, tables 1-2).
 
 All tasks are evaluated together at every evaluation point of a multi-task
-run. Two readings of the error are reported: the error at the end of the run,
-and the error at the evaluation point with the best mean validation accuracy
-over tasks (model selection on validation data, never on test data).
+run (every `train.eval_all_every` epochs; rows of scope "current" would not
+be read). Two readings of the error are reported: the error at the end of
+the run, and the error at the evaluation point with the best mean validation
+accuracy over tasks (model selection on validation data, never on test data).
 """
 
 import pandas as pd
 
 from dfcnn_tf import metrics
+from dfcnn_tf.eval_scope import full_evaluations
 
 
 def _accuracy_table(history, split):
     """Accuracy per evaluation epoch (rows) and task (columns) of one split."""
     metrics.training_time(history)  # validates columns, rows and single run
-    rows = history[history["split"] == split]
+    rows = full_evaluations(history[history["split"] == split])
     if rows.empty:
         raise ValueError(f"history has no rows for split {split!r}")
     return rows.pivot_table(index="epoch", columns="task", values="accuracy")

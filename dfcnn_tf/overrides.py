@@ -3,7 +3,10 @@
 Keys are dotted field paths (`train.learning_rate`, `data.partition`,
 `model.fc_hidden`, `seed`); values are Python literals (`1e-3`, `[64, 32]`,
 `None`) or bare strings. Per-layer records take lists, e.g.
-`model.knowledge_bases=[[2, 16], [2, 24], [2, 32], [2, 36]]`.
+`model.knowledge_bases=[[2, 16], [2, 24], [2, 32], [2, 36]]`. The former
+key `train.eval_every` is still accepted (configuration files, saved
+learners and results folders written before it was split carry it): it sets
+`train.eval_current_every` and `train.eval_all_every` alike.
 """
 
 import ast
@@ -11,6 +14,7 @@ import dataclasses
 import types
 import typing
 
+from dfcnn_tf.config import EVAL_EVERY_ALIAS, EVAL_SCHEDULE
 from dfcnn_tf.errors import ConfigError
 
 FIXED_KEYS = ("preset", "model.name", "model.method")  # chosen with --preset / --model
@@ -41,6 +45,10 @@ def apply_overrides(experiment, assignments):
         if not sep or not key.strip():
             raise ConfigError(f"--set takes key=value. Received: {assignment!r}")
         key = key.strip()
+        if key == EVAL_EVERY_ALIAS:  # the former single schedule sets both
+            both = [f"train.{name}={text}" for name in EVAL_SCHEDULE]
+            experiment = apply_overrides(experiment, both)
+            continue
         if key not in valid_keys(experiment):
             raise ConfigError(
                 f"Unknown --set key {key!r}. Valid keys: "

@@ -2,7 +2,10 @@
 
 One folder per run, `<out>/<run id>/`, holding
 - `history.csv` (or `.parquet`): the long table run, seed, model, task,
-  training_task, epoch, task_epoch, split, accuracy, time;
+  training_task, epoch, task_epoch, split, accuracy, time, scope ("all":
+  every seen task evaluated at that epoch, "current": only the training
+  task; see `dfcnn_tf.eval_scope`; earlier runs' files lack it and read
+  back with "all");
 - `config.json`: the resolved `Experiment`;
 - `run.json`: run id, seed, status, tasks finished, library versions;
 - `summary.csv`, `per_task.csv` (+ `accuracy_matrix.csv` for lifelong runs):
@@ -25,6 +28,7 @@ from dfcnn_tf import __version__, metrics
 from dfcnn_tf.atomic import atomic_path
 from dfcnn_tf.config import RUN_CONTROL_KEYS
 from dfcnn_tf.data.identity import data_identity, source_slug
+from dfcnn_tf.eval_scope import SCOPE, with_scope
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
 
@@ -60,6 +64,7 @@ def _settings(config):
         section, name = key.split(".")
         config[section].pop(name, None)
     _drop_added_fields(config)
+    _merge_eval_schedule(config["train"])
     return config
 
 
@@ -115,6 +120,19 @@ def _drop_added_fields(config):
     if not config["model"].get("knowledge_bases"):
         # only DF-CNN layers read it: a model without knowledge bases ignores it
         config["model"].pop("bias_init", None)
+
+
+def _merge_eval_schedule(train):
+    """Two equal evaluation intervals hash as the former single `eval_every`
+    (they compute what it computed), so earlier runs keep their hash; the mtl
+    protocol ignores `eval_current_every`, so it takes no part there."""
+    if "eval_all_every" not in train:  # an earlier run's config.json
+        return
+    current = train.pop("eval_current_every", None)
+    if current == train["eval_all_every"] or train.get("protocol") == "mtl":
+        train["eval_every"] = train.pop("eval_all_every")
+    else:
+        train["eval_current_every"] = current
 
 
 def run_id(experiment):
@@ -182,7 +200,8 @@ def _history_intact(run_dir):
 
 def history_frame(rows, experiment):
     """The long-format history DataFrame of one run from the loop's rows."""
-    frame = pd.DataFrame(rows, columns=metrics.HISTORY_COLUMNS[3:])
+    frame = pd.DataFrame(rows, columns=[*metrics.HISTORY_COLUMNS[3:], SCOPE])
+    with_scope(frame)
     frame.insert(0, "model", experiment.model.name)
     frame.insert(0, "seed", experiment.seed)
     frame.insert(0, "run", run_id(experiment))
@@ -299,12 +318,13 @@ def history_format(run_dir):
 
 
 def read_history(run_dir):
-    """Reads a run's history table (CSV or parquet) back into a DataFrame."""
+    """Reads a run's history table (CSV or parquet) back into a DataFrame
+    (with a `scope` column: "all" throughout for a file written before it)."""
     fmt = history_format(run_dir)
     if fmt is None:
         raise FileNotFoundError(f"No history.csv or history.parquet in {run_dir}")
     path = Path(run_dir) / f"history.{fmt}"
-    return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+    return with_scope(pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path))
 
 
 def _write_history(history, path, fmt):

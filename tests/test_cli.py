@@ -80,6 +80,8 @@ def test_help_documents_every_option(capsys):
         "--data-dir",
         "--out",
         "--eval-every",
+        "--eval-current-every",
+        "--eval-all-every",
         "--set",
         "--quiet",
         "--format",
@@ -120,8 +122,25 @@ def test_resolve_applies_shortcuts_then_set(tmp_path):
     assert experiment.seed == 5
     assert experiment.train.epochs_per_task == 3
     assert experiment.train.learning_rate == 1e-2
-    assert experiment.train.eval_every == 3  # --set comes after the shortcut
+    # --set comes after the shortcut; the former key sets both schedules
+    assert experiment.train.eval_current_every == experiment.train.eval_all_every == 3
     assert experiment.data.data_dir == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--eval-every", "4"], (4, 4)),
+        (["--eval-all-every", "20"], (1, 20)),
+        (["--eval-every", "4", "--eval-all-every", "20"], (4, 20)),
+        (["--eval-current-every", "2", "--eval-every", "6"], (2, 6)),
+    ],
+)
+def test_eval_schedule_options(options, expected):
+    """--eval-every sets both intervals; the specific options override it."""
+    [experiment] = resolve(build_parser().parse_args([*SMOKE, *options]))
+    train = experiment.train
+    assert (train.eval_current_every, train.eval_all_every) == expected
 
 
 def test_resolve_keeps_preset_values_without_options():
@@ -175,7 +194,7 @@ def test_invalid_config_found_before_data(capsys, tmp_path):
         str(tmp_path),
     ]
     line = _error_line(capsys, argv)
-    assert "train.eval_every" in line
+    assert "train.eval_all_every=0" in line
 
 
 def test_missing_data_file_names_the_path(capsys, tmp_path):

@@ -31,7 +31,7 @@ def test_first_task_learns_clearly_above_chance(run_dir):
 
 def test_results_files_exist_and_parse(run_dir):
     history = pd.read_csv(run_dir / "history.csv")
-    assert list(history.columns) == list(metrics.HISTORY_COLUMNS)
+    assert list(history.columns) == [*metrics.HISTORY_COLUMNS, "scope"]
     assert set(history.task) == {0, 1, 2} and set(history.split) == {
         "train",
         "valid",

@@ -213,9 +213,7 @@ def test_presets_validate(experiment):
         validate(get_preset(name).experiment())
 
 
-@pytest.mark.parametrize(
-    "field", ["batch_size", "epochs_per_task", "eval_every", "eval_batch_size"]
-)
+@pytest.mark.parametrize("field", ["batch_size", "epochs_per_task", "eval_batch_size"])
 @pytest.mark.parametrize("value", [0, -1])
 def test_validate_rejects_non_positive_counts(experiment, field, value):
     bad = _with_train(experiment, **{field: value})
@@ -225,9 +223,27 @@ def test_validate_rejects_non_positive_counts(experiment, field, value):
     assert f"train.{field}={value}" in str(info.value)
 
 
-def test_validate_eval_every_message(experiment):
-    with pytest.raises(ConfigError, match=r"train\.eval_every must be positive"):
-        validate(_with_train(experiment, eval_every=0))
+@pytest.mark.parametrize("field", ["eval_current_every", "eval_all_every"])
+@pytest.mark.parametrize("value", [0, -2, 2.5, True])
+def test_validate_rejects_bad_evaluation_intervals(experiment, field, value):
+    with pytest.raises(ConfigError) as info:
+        validate(_with_train(experiment, **{field: value}))
+    message = str(info.value)
+    assert "train.eval_current_every and train.eval_all_every must be positive " in (
+        message
+    )
+    assert f"train.{field}={value!r}" in message
+
+
+def test_former_eval_every_key_sets_both_schedules(experiment):
+    both = apply_overrides(experiment, ["train.eval_every=7"])
+    assert (both.train.eval_current_every, both.train.eval_all_every) == (7, 7)
+    later = apply_overrides(
+        experiment, ["train.eval_every=7", "train.eval_current_every=1"]
+    )
+    assert (later.train.eval_current_every, later.train.eval_all_every) == (1, 7)
+    with pytest.raises(ConfigError, match="train.eval_current_every needs"):
+        apply_overrides(experiment, ["train.eval_every=often"])
 
 
 def test_validate_rejects_bad_learning_rate_and_decay(experiment):

@@ -4,9 +4,10 @@ Lifelong runs score the mean over tasks of each task's peak validation
 accuracy during its own training phase (the paper's peak per-task accuracy,
 section 4.2, read on the validation split). Multi-task runs score the best
 mean-over-tasks validation accuracy over the evaluation points (appendix C's
-model selection). Both read only the rows with `split == "valid"`, and the
-tuner hands the training loop tasks whose test split is empty, so the test
-images are never even evaluated during a search.
+model selection, over evaluations of every task). Both read only the rows
+with `split == "valid"`, and the tuner hands the training loop tasks whose
+test split is empty, so the test images are never even evaluated during a
+search.
 """
 
 import dataclasses
@@ -14,6 +15,7 @@ import dataclasses
 import numpy as np
 
 from dfcnn_tf import metrics
+from dfcnn_tf.eval_scope import full_evaluations
 
 OBJECTIVE = "valid_accuracy"  # the metric name the oracles maximise
 
@@ -44,7 +46,9 @@ def valid_accuracy(history, protocol):
         raise ValueError("history has no validation rows: nothing to tune on")
     if protocol == "lifelong":
         return float(metrics.peak_accuracy(valid, "valid").mean())
-    table = valid.pivot_table(index="epoch", columns="task", values="accuracy")
+    table = full_evaluations(valid).pivot_table(
+        index="epoch", columns="task", values="accuracy"
+    )
     return float(table.mean(axis=1).max())
 
 

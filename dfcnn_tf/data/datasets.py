@@ -13,6 +13,7 @@ this table sits below every module that reads it.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 
@@ -146,3 +147,33 @@ def fields_read(data) -> tuple[str, str]:
     if data.source:
         return f"source {data.source}", SOURCE_FIELDS + ("data_dir",)
     return f"data set {data.dataset}", builtin_dataset(data.dataset).reads
+
+
+def check_fields_read(data, default):
+    """The `DataConfig` fields the chosen data set or source reads.
+
+    `DataConfig` holds every data set's fields; a field the chosen one does
+    not read must stay at its value in `default` (a `DataConfig()`), so
+    that it is never silently ignored.
+
+    Raises:
+        ConfigError: naming the field, the data set and the fields it reads.
+    """
+    what, reads = fields_read(data)
+    for item in dataclasses.fields(default):
+        value = getattr(data, item.name)
+        if item.name not in reads and _plain(value) != _plain(
+            getattr(default, item.name)
+        ):
+            raise ConfigError(
+                f"data.{item.name}={value!r} is not read by {what}; it reads "
+                f"{', '.join(f for f in reads if f != 'dataset')}"
+            )
+    return reads
+
+
+def _plain(value):
+    """Tuples as lists, nested (a configuration file gives lists)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

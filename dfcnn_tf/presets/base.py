@@ -13,6 +13,17 @@ from dfcnn_tf.config import (
 )
 from dfcnn_tf.errors import ConfigError
 
+# The paper-length lifelong presets' evaluation schedule (docs/method.md,
+# section 'Training'): the task being trained after every epoch (the released
+# code's metric reads its validation and test accuracy), every seen task every
+# 20 epochs and at each task's end (forgetting curves, accuracy matrix).
+PAPER_EVAL_SCHEDULE = {"eval_current_every": 1, "eval_all_every": 20}
+
+
+def eval_every(epochs):
+    """Both evaluation intervals at `epochs`: every seen task each time."""
+    return {"eval_current_every": epochs, "eval_all_every": epochs}
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -54,7 +65,10 @@ def smoke(preset):
         target="smoke test: finishes in seconds, accuracy above chance",
         data=dataclasses.replace(preset.data, num_tasks=min(preset.data.num_tasks, 3)),
         train=dataclasses.replace(
-            preset.train, epochs_per_task=8, learning_rate=learning_rate, eval_every=1
+            preset.train,
+            epochs_per_task=8,
+            learning_rate=learning_rate,
+            **eval_every(1),
         ),
     )
 

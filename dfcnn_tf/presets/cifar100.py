@@ -8,7 +8,14 @@ python -m dfcnn_tf.lifelong --preset cifar100_10 --model dfcnn --data-dir DIR
 import dataclasses
 
 from dfcnn_tf.config import DataConfig, ModelConfig, TrainConfig
-from dfcnn_tf.presets.base import Preset, conv_specs, kb_specs, transform_specs
+from dfcnn_tf.presets.base import (
+    PAPER_EVAL_SCHEDULE,
+    Preset,
+    conv_specs,
+    eval_every,
+    kb_specs,
+    transform_specs,
+)
 
 QUICK_EPOCHS = 20
 QUICK_EVAL_EVERY = 5
@@ -84,7 +91,7 @@ CIFAR100_10 = Preset(
     target="Figure 3(a): peak per-task accuracy 37.2% for DF-CNN, 10 tasks x 2000 "
     "epochs (about 66,600 s on the authors' GPU)",
     data=DataConfig(),
-    train=TrainConfig(),
+    train=TrainConfig(**PAPER_EVAL_SCHEDULE),
     models={m.name: m for m in CIFAR_MODELS},
     smoke_learning_rate=1e-3,
 )
@@ -100,7 +107,7 @@ CIFAR100_10_QUICK = dataclasses.replace(
         CIFAR100_10.train,
         epochs_per_task=QUICK_EPOCHS,
         learning_rate=1e-3,
-        eval_every=QUICK_EVAL_EVERY,
+        **eval_every(QUICK_EVAL_EVERY),
     ),
 )
 
@@ -115,7 +122,7 @@ CIFAR100_10_CPU = dataclasses.replace(
     target="Figure 3 on 2 CPU cores: the paper's protocol and learning rate with "
     f"{CPU_EPOCHS} instead of 2000 epochs per task (docs/reproduction.md)",
     train=dataclasses.replace(
-        CIFAR100_10.train, epochs_per_task=CPU_EPOCHS, eval_every=CPU_EVAL_EVERY
+        CIFAR100_10.train, epochs_per_task=CPU_EPOCHS, **eval_every(CPU_EVAL_EVERY)
     ),
 )
 

@@ -11,7 +11,13 @@ DIR holds the extracted Office-Home folders (`Product/`, `Real World/`, ...).
 import dataclasses
 
 from dfcnn_tf.config import DataConfig, ModelConfig, TrainConfig
-from dfcnn_tf.presets.base import Preset, conv_specs, kb_specs, transform_specs
+from dfcnn_tf.presets.base import (
+    PAPER_EVAL_SCHEDULE,
+    Preset,
+    conv_specs,
+    kb_specs,
+    transform_specs,
+)
 from dfcnn_tf.presets.cifar100 import CONTINUAL_BASELINES
 
 OFFICEHOME_CONV = conv_specs((64, 256, 256, 256), (3, 3, 2, 2), (11, 5, 3, 3))
@@ -30,7 +36,11 @@ OFFICEHOME = Preset(
     target="Figure 5: Office-Home peak accuracy DF-CNN 49.1%, STL 45.5%, HPS 52.0%",
     data=DataConfig(dataset="officehome", num_tasks=10, classes_per_task=13),
     train=TrainConfig(
-        batch_size=16, learning_rate=5e-6, lr_decay=1 / 1000, epochs_per_task=1000
+        batch_size=16,
+        learning_rate=5e-6,
+        lr_decay=1 / 1000,
+        epochs_per_task=1000,
+        **PAPER_EVAL_SCHEDULE,
     ),
     models={
         m.name: m

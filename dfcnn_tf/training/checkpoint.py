@@ -35,6 +35,7 @@ import tensorflow as tf
 
 from dfcnn_tf.atomic import atomic_path
 from dfcnn_tf.errors import CheckpointError
+from dfcnn_tf.eval_scope import ALL
 from dfcnn_tf.training.model_state import manifest, model_variables
 from dfcnn_tf.training.restore import (
     StateMismatchError,
@@ -312,10 +313,12 @@ def rows_to_columns(rows):
 
 
 def columns_to_rows(columns):
-    """The inverse of `rows_to_columns`."""
+    """The inverse of `rows_to_columns`. Rows stored before evaluations had
+    a scope were evaluations of every seen task: they get scope "all"."""
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
-    return [{name: columns[name][i] for name in names} for i in range(count)]
+    rows = [{name: columns[name][i] for name in names} for i in range(count)]
+    return [row if "scope" in row else row | {"scope": ALL} for row in rows]
 
 
 def _plain(value):

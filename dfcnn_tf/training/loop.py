@@ -4,8 +4,10 @@ See docs/method.md, section 'Training'.
 
 Tasks arrive one at a time. For task t only the shared parameters and task
 t's own parameters are updated, for a fixed number of epochs; every other
-task's parameters are untouched. Every `eval_every` epochs (and at the end of
-each task) the accuracy of every task seen so far is recorded.
+task's parameters are untouched. Every `eval_all_every` epochs of a task (and
+at its end) the accuracy of every task seen so far is recorded (rows of scope
+"all"); at the other epochs that `eval_current_every` divides, only the task
+being trained is evaluated (scope "current").
 """
 
 import math
@@ -15,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from dfcnn_tf.errors import ConfigError, TrainingError
+from dfcnn_tf.eval_scope import ALL, CURRENT
 from dfcnn_tf.training.checkpoint import Position, Resume
 from dfcnn_tf.training.evaluation import SPLITS, Evaluator
 from dfcnn_tf.training.optimizer import learning_rate, make_optimizer
@@ -45,7 +48,7 @@ def train_lifelong(
 
     Returns:
         A list of dicts with keys task, training_task, epoch, task_epoch,
-        split, accuracy, time (see `dfcnn_tf.results`).
+        split, accuracy, time, scope (see `dfcnn_tf.results`).
 
     Raises:
         ConfigError: if `model` has tasks already (continue a trained model
@@ -190,10 +193,10 @@ def _train_stage(learner, run, task, done, epochs):
         order = tf.constant(run.rng.permutation(len(task.y_train)), tf.int32)
         loss = learner.train_epoch(x, y, order, learning_rate(train, epoch - 1))
         check_loss(loss, task_id, task_epoch, epoch, run.rows)
-        accuracy = None
-        if task_epoch % train.eval_every == 0 or task_epoch == train.epochs_per_task:
-            point = (task_id, task_epoch, epoch)
-            seen = run.evaluator.task_ids(task_id + 1)
+        accuracy, scope = None, evaluation_scope(train, task_epoch)
+        if scope is not None:
+            point = (task_id, task_epoch, epoch, scope)
+            seen = run.evaluator.task_ids(task_id + 1) if scope == ALL else [task_id]
             accuracy = record_evaluation(
                 run.evaluator, seen, point, run.start, run.rows
             )
@@ -202,6 +205,18 @@ def _train_stage(learner, run, task, done, epochs):
         if task_epoch < train.epochs_per_task:
             _mid_task_checkpoint(run, Position(task_id, task_epoch, epoch))
     return loss
+
+
+def evaluation_scope(train, task_epoch):
+    """What is evaluated after epoch `task_epoch` of a task (1-based): every
+    seen task (`ALL`: every `train.eval_all_every` epochs and at the task's
+    end), only the task being trained (`CURRENT`: the other epochs that
+    `train.eval_current_every` divides), or nothing (None)."""
+    if task_epoch % train.eval_all_every == 0 or task_epoch == train.epochs_per_task:
+        return ALL
+    if task_epoch % train.eval_current_every == 0:
+        return CURRENT
+    return None
 
 
 def _mid_task_checkpoint(run, position):
@@ -235,14 +250,15 @@ def record_evaluation(evaluator, task_ids, point, start, rows):
     Args:
         evaluator: the run's `Evaluator`.
         task_ids: the tasks to evaluate.
-        point: `(training_task, task_epoch, epoch)` of this evaluation.
+        point: `(training_task, task_epoch, epoch, scope)` of this
+            evaluation; `scope` (`ALL` or `CURRENT`) goes into every row.
         start: `time.perf_counter()` at the start of the run.
         rows: the history rows, extended in place.
 
     Returns:
         The accuracy `{split: value}` of the training task.
     """
-    training_task, task_epoch, epoch = point
+    training_task, task_epoch, epoch, scope = point
     result = None
     for task_id in task_ids:
         accuracy = evaluator.evaluate(task_id)
@@ -256,6 +272,7 @@ def record_evaluation(evaluator, task_ids, point, start, rows):
                 "split": split,
                 "accuracy": accuracy[split],
                 "time": now,
+                "scope": scope,
             }
             for split in SPLITS
         )

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from dfcnn_tf.eval_scope import ALL
 from dfcnn_tf.training.checkpoint import Position, Resume
 from dfcnn_tf.training.evaluation import Evaluator
 from dfcnn_tf.training.loop import check_loss, record_evaluation
@@ -28,9 +29,11 @@ def train_multitask(
 ):
     """Trains all `tasks` together; returns the recorded history rows.
 
-    Runs `train.epochs_per_task * len(tasks)` epochs. Rows have the lifelong
-    loop's keys; `training_task` is the task drawn for that epoch and
-    `task_epoch` equals the global `epoch`.
+    Runs `train.epochs_per_task * len(tasks)` epochs. Every task is evaluated
+    every `train.eval_all_every` epochs and after the last (`eval_current_every`
+    plays no part: a selection on the mean over tasks needs them all). Rows
+    have the lifelong loop's keys; `training_task` is the task drawn for that
+    epoch, `task_epoch` equals the global `epoch` and `scope` is "all".
 
     Args:
         model: a `LifelongModel` with no tasks yet.
@@ -60,8 +63,8 @@ def train_multitask(
         loss = run.train_epoch(task_id, epoch)
         check_loss(loss, task_id, epoch, epoch, run.rows)
         accuracy = None
-        if epoch % train.eval_every == 0 or epoch == total:
-            point = (task_id, epoch, epoch)
+        if epoch % train.eval_all_every == 0 or epoch == total:
+            point = (task_id, epoch, epoch, ALL)
             accuracy = record_evaluation(
                 run.evaluator, range(len(tasks)), point, run.start, run.rows
             )

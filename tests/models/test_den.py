@@ -18,6 +18,7 @@ from dfcnn_tf.models.den_layer import EXPAND, SPLIT
 from dfcnn_tf.models.den_training import DENSchedule, stage_epochs
 from dfcnn_tf.models.hps import HardParameterSharing
 from dfcnn_tf.presets import get_preset
+from dfcnn_tf.presets.base import eval_every
 from dfcnn_tf.registry import get_model_class
 from dfcnn_tf.training import train_lifelong
 
@@ -33,7 +34,7 @@ HEAD_1_PARAMS = {True: 10 * 3 + 3, False: 8 * 3 + 3}  # expanded or not
 TRAIN = dataclasses.replace(
     get_preset("cifar100_10_smoke").train,
     epochs_per_task=4,  # one epoch per stage
-    eval_every=2,  # the evaluator first runs before task 1 expands
+    **eval_every(2),  # the evaluator first runs before task 1 expands
     learning_rate=1e-2,
 )
 

@@ -280,7 +280,7 @@ def test_training_task_1_leaves_column_0_and_its_logits_bit_identical():
 
     model.add_task = add_and_snapshot
     train = dataclasses.replace(
-        SMOKE.train, epochs_per_task=2, eval_every=1, batch_size=10, learning_rate=1e-3
+        SMOKE.train, epochs_per_task=2, batch_size=10, learning_rate=1e-3
     )
     train_lifelong(
         model, [synthetic_task(0), synthetic_task(1)], train, on_task_end=on_task_end

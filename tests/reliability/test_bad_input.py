@@ -1,7 +1,7 @@
 """Bad input through the command line: one `error:` line, a non-zero exit code.
 
 Completes `tests/test_cli.py` (unknown model / preset / `--set` key, wrong
-`--set` type, `eval_every` 0, missing or corrupt data file, KB size against
+`--set` type, evaluation intervals 0, missing or corrupt data file, KB size against
 the kernel, layer-count mismatch, zero KB size or FC width) and the unit
 tests of `tests/data` and `tests/test_overrides.py` with the cases of issue 8
 that they did not run through `main()`: unknown data set, negative sizes,
@@ -62,7 +62,9 @@ def error_line(capsys, argv, code=2):
     ("options", "expected"),
     [
         (["--epochs-per-task", "-3"], "train.epochs_per_task must be positive"),
-        (["--eval-every", "-2"], "train.eval_every must be positive"),
+        (["--eval-every", "-2"], "train.eval_all_every must be positive integers"),
+        (["--eval-all-every", "0"], "train.eval_all_every=0"),
+        (["--eval-current-every", "-1"], "train.eval_current_every=-1"),
         (["--set", "train.batch_size=-1"], "train.batch_size must be positive"),
         (["--set", "data.num_tasks=0"], "data.num_tasks must be positive"),
         (["--set", "data.train_per_class=-17"], "data.train_per_class must be"),

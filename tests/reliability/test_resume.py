@@ -41,12 +41,14 @@ class StopAfter(Progress):
             raise KilledError
 
 
-def launch(folder, name, stop, protocol="lifelong", tasks=2, every=1):
+def launch(folder, name, stop, protocol="lifelong", tasks=2, every=1, train=None):
     """One "process": seeds, builds, opens the checkpoint, trains; returns the
     rows and final weights, or None if interrupted (`stop`: epochs, or
-    ("task", t) to stop after task t's end)."""
+    ("task", t) to stop after task t's end; `train`: more `TrainConfig`
+    fields)."""
     tf.config.experimental.enable_op_determinism()  # as run_experiment does
-    experiment = tiny_experiment(name, protocol=protocol, checkpoint_every=every)
+    train = dict(protocol=protocol, checkpoint_every=every) | (train or {})
+    experiment = tiny_experiment(name, **train)
     keras.utils.set_random_seed(0)
     model = build_model(experiment.model, INPUT_SHAPE)
     checkpoint = RunCheckpoint(folder, "hash", every)
@@ -85,6 +87,7 @@ def resumed_equals_uninterrupted(tmp_path, name, stops, **options):
     assert weights.keys() == reference[1].keys()
     for key, value in weights.items():
         np.testing.assert_array_equal(value, reference[1][key], err_msg=key)
+    return rows
 
 
 @pytest.mark.parametrize(
@@ -94,6 +97,19 @@ def resumed_equals_uninterrupted(tmp_path, name, stops, **options):
 )
 def test_dfcnn_resumes_exactly(tmp_path, stops):
     resumed_equals_uninterrupted(tmp_path, "dfcnn", stops)
+
+
+def test_two_evaluation_schedules_resume_to_the_same_rows(tmp_path):
+    """Current-task evaluations every epoch, every seen task's every 3rd: runs
+    stopped after global epochs 2 and 6 (current-only epochs of tasks 1 and
+    2) resume from the mid-task checkpoints of epochs 1 and 5 and repeat the
+    uninterrupted rows, scopes included."""
+    schedule = dict(epochs_per_task=4, eval_current_every=1, eval_all_every=3)
+    reference = resumed_equals_uninterrupted(tmp_path, "dfcnn", [2, 5], train=schedule)
+    scopes = {(r["training_task"], r["task_epoch"], r["scope"]) for r in reference}
+    assert sorted(scopes) == [
+        (t, e, "all" if e >= 3 else "current") for t in (0, 1) for e in (1, 2, 3, 4)
+    ]
 
 
 def test_only_task_end_checkpoints(tmp_path):

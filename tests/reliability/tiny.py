@@ -11,6 +11,7 @@ import numpy as np
 from dfcnn_tf.data import Task
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import get_preset
+from dfcnn_tf.presets.base import eval_every
 
 TINY = [
     "model.conv=[[4, 3, 1], [4, 3, 2]]",
@@ -26,7 +27,8 @@ def tiny_experiment(model="dfcnn", **train):
     """The smoke preset's `model`, tiny; 3 epochs per task unless `train` says."""
     experiment = get_preset("cifar100_10_smoke").experiment(model)
     experiment = apply_overrides(experiment, TINY)
-    changes = dict(epochs_per_task=3, eval_every=1, batch_size=5, learning_rate=1e-2)
+    changes = dict(epochs_per_task=3, batch_size=5, learning_rate=1e-2)
+    changes |= eval_every(1)
     train_config = dataclasses.replace(experiment.train, **(changes | train))
     return dataclasses.replace(experiment, train=train_config)
 

@@ -12,12 +12,13 @@ import pytest
 
 from dfcnn_tf.data import Task
 from dfcnn_tf.presets import get_preset
+from dfcnn_tf.presets.base import eval_every
 from dfcnn_tf.registry import build_model, model_names
 from dfcnn_tf.training import train_lifelong
 
 EXPERIMENT = get_preset("cifar100_10_smoke").experiment("dfcnn")
 TRAIN = dataclasses.replace(
-    EXPERIMENT.train, epochs_per_task=2, eval_every=2, learning_rate=1e-3
+    EXPERIMENT.train, epochs_per_task=2, **eval_every(2), learning_rate=1e-3
 )
 
 

@@ -10,6 +10,7 @@ import pytest
 from dfcnn_tf.data import Task
 from dfcnn_tf.errors import TrainingError
 from dfcnn_tf.presets import get_preset
+from dfcnn_tf.presets.base import eval_every
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.training import loop, train_lifelong
 
@@ -31,7 +32,8 @@ def synthetic_task(task_id, num_classes=3, n_train=20, seed=0):
 
 
 def train_config(**changes):
-    base = dict(epochs_per_task=2, eval_every=1, batch_size=10, learning_rate=1e-3)
+    base = dict(epochs_per_task=2, batch_size=10, learning_rate=1e-3)
+    base |= eval_every(1)
     return dataclasses.replace(EXPERIMENT.train, **(base | changes))
 
 
@@ -92,7 +94,8 @@ def test_history_rows_cover_seen_tasks_and_eval_schedule():
     keras.utils.set_random_seed(0)
     model = build_model(EXPERIMENT.model, (32, 32, 3))
     tasks = [synthetic_task(0), synthetic_task(1)]
-    rows = train_lifelong(model, tasks, train_config(epochs_per_task=5, eval_every=2))
+    train = train_config(epochs_per_task=5, **eval_every(2))
+    rows = train_lifelong(model, tasks, train)
     evaluated = sorted({(r["training_task"], r["task_epoch"]) for r in rows})
     # every 2nd epoch plus the last epoch of every task
     assert evaluated == [(0, 2), (0, 4), (0, 5), (1, 2), (1, 4), (1, 5)]

@@ -13,7 +13,7 @@ from dfcnn_tf.training import multitask
 from dfcnn_tf.training.multitask import train_multitask
 
 EXPERIMENT = get_preset("mnist_hetero_smoke").experiment("dfcnn")
-TRAIN = dataclasses.replace(EXPERIMENT.train, epochs_per_task=4, eval_every=2)
+TRAIN = dataclasses.replace(EXPERIMENT.train, epochs_per_task=4, eval_all_every=2)
 
 
 def synthetic_task(task_id, rng, n_train=20):
@@ -59,7 +59,7 @@ def test_draws_are_uniform_and_seeded(monkeypatch):
         return original(self, *args)
 
     monkeypatch.setattr(multitask.TaskLearner, "train_epoch", spy)
-    train = dataclasses.replace(TRAIN, epochs_per_task=10, eval_every=30)
+    train = dataclasses.replace(TRAIN, epochs_per_task=10, eval_all_every=30)
     run(train, seed=3)
     first = list(drawn)
     drawn.clear()
