@@ -64,7 +64,10 @@ def test_count_params_is_the_shared_and_task_variables(model):
     if isinstance(model, DynamicallyExpandableNetwork):
         pytest.skip("DEN counts live units only (test_den_count_params_...)")
     assert model.count_params() == listed_count(model)
-    assert model.count_params() == sum(int(np.prod(v.shape)) for v in model.weights)
+    # parameters are the trainable weights; the baselines' state (memory,
+    # Fisher, anchors) is non-trainable and not a parameter
+    trainable = model.trainable_weights
+    assert model.count_params() == sum(int(np.prod(v.shape)) for v in trainable)
 
 
 def test_keras_tracks_exactly_the_checkpointed_variables(model):
