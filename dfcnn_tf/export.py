@@ -44,7 +44,8 @@ def export_task_model(model, task_id, normalization=None, name=None):
 
     Args:
         model: a trained `LifelongModel` (dfcnn and its variants, tf, stl,
-            stl_large, hps, prognn, den).
+            stl_large, hps, prognn, den, and the HPS-based ewc, si, lwf,
+            agem, er: their memory and estimates are not exported).
         task_id: the task to export.
         normalization: the task's `Normalization`; the exported model then
             takes raw images (e.g. 0-255). `None`: it takes the model's inputs

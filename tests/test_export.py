@@ -32,6 +32,11 @@ EXPORTABLE = [
     "hps",
     "prognn",
     "den",
+    "ewc",
+    "si",
+    "lwf",
+    "agem",
+    "er",
 ]
 NORM = Normalization(mean=(0.5, 0.45, 0.4), std=(0.25, 0.2, 0.3), scale=255.0)
 TOLERANCE = 1e-5
