@@ -11,16 +11,14 @@ the kernels of all tasks, stacked on a last axis, form a 5-way tensor
 
     W_t[i,j,k,l] = sum_abcde G[a,b,c,d,e] U1[i,a] U2[j,b] U3[k,c] U4[l,d] u5_t[e]
 
-Ranks come from a truncated HOSVD (`tucker_decomposition`) of an initial
-stacked tensor, the smallest that keep its relative reconstruction error
-below `config.tucker.error_threshold` (released code: 1e-3):
+Ranks: the smallest of a truncated HOSVD (`tucker_decomposition`) of an initial
+stacked tensor with relative error below `config.tucker.error_threshold` (1e-3):
 
-- `TensorFactorisedCNN(config, input_shape)` decomposes a random
-  truncated-normal (stddev 0.05, as every baseline kernel) tensor with
-  `TASK_SLOTS` task slots; task t takes row t of its `U5`. Tasks beyond the
-  slots start from the mean row of the earlier tasks plus N(0, 0.01^2) noise.
-- `TensorFactorisedCNN.from_stl(...)` is "TF (distillation)": it decomposes
-  the trained kernels of a `SingleTaskCNN` and copies its biases and heads.
+- `TensorFactorisedCNN(config, input_shape)` decomposes a random truncated-normal
+  (stddev 0.05, as every baseline kernel) tensor with `TASK_SLOTS` task slots;
+  task t takes row t of `U5`, later tasks the earlier rows' mean + N(0, 0.01^2).
+- `TensorFactorisedCNN.from_stl(...)` is "TF (distillation)": it decomposes the
+  trained kernels of a `SingleTaskCNN` and copies its biases and heads.
 """
 
 import keras
@@ -34,6 +32,7 @@ from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import DEFAULT_BIAS, DENSE_STDDEV, task_head
 from dfcnn_tf.models.stl import SingleTaskCNN
 from dfcnn_tf.models.tucker_decomposition import tucker_decompose
+from dfcnn_tf.precision import compute_cast
 from dfcnn_tf.registry import register_model
 
 TASK_SLOTS = 10  # T0: task rows of the random initial tensor (10 CIFAR tasks)
@@ -210,9 +209,10 @@ class TuckerConv2D(keras.layers.Layer):
         )
 
     def convolve(self, inputs, kernel):
-        """`act(conv2d(inputs, kernel, stride 1, SAME) + bias)`."""
+        """`act(conv2d(inputs, kernel, stride 1, SAME) + bias)` (compute dtype)."""
+        inputs, kernel, bias = compute_cast(self, inputs, kernel, self.bias)
         outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
-        return self.activation(tf.nn.bias_add(outputs, self.bias))
+        return self.activation(tf.nn.bias_add(outputs, bias))
 
     def call(self, inputs):
         return self.convolve(inputs, self.generate_kernel())

@@ -41,12 +41,14 @@ class StopAfter(Progress):
             raise KilledError
 
 
-def launch(folder, name, stop, protocol="lifelong", tasks=2, every=1):
+def launch(folder, name, stop, protocol="lifelong", tasks=2, every=1, **train):
     """One "process": seeds, builds, opens the checkpoint, trains; returns the
     rows and final weights, or None if interrupted (`stop`: epochs, or
     ("task", t) to stop after task t's end)."""
     tf.config.experimental.enable_op_determinism()  # as run_experiment does
-    experiment = tiny_experiment(name, protocol=protocol, checkpoint_every=every)
+    experiment = tiny_experiment(
+        name, protocol=protocol, checkpoint_every=every, **train
+    )
     keras.utils.set_random_seed(0)
     model = build_model(experiment.model, INPUT_SHAPE)
     checkpoint = RunCheckpoint(folder, "hash", every)
@@ -94,6 +96,10 @@ def resumed_equals_uninterrupted(tmp_path, name, stops, **options):
 )
 def test_dfcnn_resumes_exactly(tmp_path, stops):
     resumed_equals_uninterrupted(tmp_path, "dfcnn", stops)
+
+
+def test_mixed_bfloat16_resumes_exactly(tmp_path):
+    resumed_equals_uninterrupted(tmp_path, "dfcnn", [2], precision="mixed_bfloat16")
 
 
 def test_only_task_end_checkpoints(tmp_path):
