@@ -1,6 +1,10 @@
 """Speed of the paper's CIFAR-100 lifelong protocol (issue 7): prints tables.
 
     python -m benchmarks.speed [--repeats 20] [--full-epochs 3] [--data-dir DIR]
+        [--precision-repeats 10]
+
+0. The CPU (family, model, the flags that matter) and its arithmetic limits
+   (`benchmarks.cpu`).
 
 1. Training step (batch 10, the cifar100_10 preset), DF-CNN and the plain
    CNN of identical shape (STL), and their ratio.
@@ -11,6 +15,13 @@
    STL, and peak memory.
 4. A full run through the real loop on real CIFAR-100 (synthetic images of
    the same shape if the data folder is missing), wall time per epoch.
+5. Precision modes side by side (`train.precision`): the same protocol epoch
+   (17 steps + all 10 tasks evaluated) under each mode, interleaved in this
+   one process: ms/step, evaluation images/s and GFLOP/s against the CPU's
+   limits, the all-task epoch and its speed-up over float32.
+6. Projected wall time of one paper-protocol trial (10 tasks x 2,000 epochs)
+   under each precision and evaluation schedule, from section 5's training
+   epoch and per-task evaluation times.
 
 Everything runs as runs do: TensorFlow op determinism on, TF1 RMSProp, the
 code paths of `dfcnn_tf.training`. Medians over `--repeats` interleaved
@@ -31,8 +42,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from benchmarks.cpu import cpu_info, describe, limits
 from benchmarks.machine import machine, peak_memory
 from dfcnn_tf.data import Task, build_cifar100_tasks, load_arrays
+from dfcnn_tf.precision import PRECISIONS
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.training import Evaluator, TaskLearner, make_optimizer, train_lifelong
@@ -57,18 +70,20 @@ def synthetic_task(task_id, rng):
 
 
 class Setup:
-    """A model with all 10 tasks added, its evaluator and task 10's learner."""
+    """A model with all 10 tasks added, its evaluator and task 10's learner,
+    under `precision` (`TrainConfig.precision`)."""
 
-    def __init__(self, name, tasks):
+    def __init__(self, name, tasks, precision="float32"):
         keras.utils.set_random_seed(0)
+        train = dataclasses.replace(TRAIN, precision=precision)
         self.model = build_model(PRESET.models[name], (32, 32, 3))
-        self.evaluator = Evaluator(self.model, TRAIN.eval_batch_size)
+        self.evaluator = Evaluator.for_train(self.model, train)
         for task in tasks:
             self.model.add_task(task.num_classes)
             self.evaluator.add_task(task)
         last = len(tasks) - 1
         self.learner = TaskLearner.for_task(
-            self.model, last, make_optimizer(TRAIN), TRAIN
+            self.model, last, make_optimizer(train), train
         )
         self.x, self.y = (tf.constant(a) for a in tasks[last].split("train"))
         self.rng = np.random.default_rng(0)
@@ -178,6 +193,92 @@ def steady_epoch_seconds(history):
     return float(durations.median())
 
 
+def forward_flops(config, shape=(32, 32, 3), classes=10):
+    """FLOP (2 per multiply-add) of one image's forward pass through the
+    convolutions and FC layers of `config` (kernel generation excluded)."""
+    height, width, channels = shape
+    flops = 0
+    for spec in config.conv:
+        flops += 2 * height * width * spec.kernel**2 * channels * spec.filters
+        height, width = -(-height // spec.pool), -(-width // spec.pool)
+        channels = spec.filters
+    units = height * width * channels
+    for hidden in (*config.fc_hidden, classes):
+        flops, units = flops + 2 * units * hidden, hidden
+    return flops
+
+
+def precision_epochs(setups, repeats):
+    """Median training-epoch and all-task evaluation seconds per precision: each
+    repetition runs one protocol epoch under every precision in turn."""
+    all_tasks = range(NUM_TASKS)
+    for setup in setups.values():  # compiles
+        setup.train_epoch(), setup.evaluate(all_tasks)
+    times = {p: {"train": [], "evaluate": [], "epoch": []} for p in setups}
+    for _ in range(repeats):
+        for precision, setup in setups.items():
+            train, evaluate = setup.train_epoch(), setup.evaluate(all_tasks)
+            record = times[precision]
+            record["train"].append(train)
+            record["evaluate"].append(evaluate)
+            record["epoch"].append(train + evaluate)
+    return {
+        p: {k: statistics.median(v) for k, v in measures.items()}
+        for p, measures in times.items()
+    }
+
+
+def precision_tables(tasks, repeats):
+    setups = {p: Setup("dfcnn", tasks, p) for p in PRECISIONS}
+    times = precision_epochs(setups, repeats)
+    flops = forward_flops(PRESET.models["dfcnn"])
+    print(
+        "\n## 5. Precision modes side by side (DF-CNN, all-task protocol epoch, "
+        f"medians of {repeats} interleaved repetitions)\n"
+    )
+    print("| precision | ms/step | evaluation images/s | evaluation GFLOP/s |", end="")
+    print(" all-task epoch s | speed-up |\n|---|---|---|---|---|---|")
+    base = times["float32"]["epoch"]
+    for precision, t in times.items():
+        rate = NUM_TASKS * sum(SIZES.values()) / t["evaluate"]
+        print(
+            f"| {precision} | {t['train'] / STEPS * 1e3:.2f} | {rate:,.0f} | "
+            f"{rate * flops / 1e9:,.0f} | {t['epoch']:.3f} | {base / t['epoch']:.2f}x |"
+        )
+    found = "; ".join(f"{n} {g:,.0f}" for n, (g, _) in limits(cpu_info()).items())
+    print(
+        f"\nForward pass: {flops / 1e6:.1f} MFLOP per image. Limits: {found} GFLOP/s."
+    )
+    projection_table(times)
+
+
+def trial_hours(train, per_task, every_all):
+    """Hours of 10 tasks x 2,000 epochs: each epoch trains once and evaluates
+    the current task; every `every_all` epochs (and at each task's end) it
+    evaluates every seen task instead."""
+    epochs, total = PRESET.train.epochs_per_task, 0.0
+    for seen in range(1, NUM_TASKS + 1):
+        full = epochs // every_all
+        total += epochs * (train + per_task) + full * (seen - 1) * per_task
+    return total / 3600
+
+
+def projection_table(times):
+    schedules = {
+        "every seen task every epoch (the paper's)": 1,
+        "current task every epoch, every seen task every 20": 20,
+    }
+    print("\n## 6. Projected wall time of one paper trial (10 tasks x 2,000 epochs)\n")
+    print("| schedule | " + " | ".join(times) + " |")
+    print("|---|" + "---|" * len(times))
+    for label, every in schedules.items():
+        cells = [
+            f"{trial_hours(t['train'], t['evaluate'] / NUM_TASKS, every):.2f} h"
+            for t in times.values()
+        ]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
 def real_tasks(data_dir):
     """The paper's 10 CIFAR-100 tasks, or None if the data file is missing."""
     if not (Path(data_dir) / "cifar100.npz").is_file():
@@ -190,9 +291,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=20, help="timed repetitions")
     parser.add_argument("--full-epochs", type=int, default=3, help="section 4")
     parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument(
+        "--precision-repeats", type=int, default=10, help="sections 5 and 6"
+    )
     args = parser.parse_args(argv)
     tf.config.experimental.enable_op_determinism()  # as every run does
     print(f"machine: {machine()}")
+    print("\n".join(describe(cpu_info())))
     print(f"command: python -m benchmarks.speed {' '.join(sys.argv[1:])}".rstrip())
     rng = np.random.default_rng(0)
     tasks = [synthetic_task(t, rng) for t in range(NUM_TASKS)]
@@ -203,6 +308,8 @@ def main(argv=None):
     real = real_tasks(args.data_dir)
     source = f"real CIFAR-100 ({args.data_dir})" if real else "synthetic images"
     full_run_table(real or tasks, args.full_epochs, source)
+    del setups
+    precision_tables(tasks, args.precision_repeats)
 
 
 if __name__ == "__main__":

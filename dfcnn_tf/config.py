@@ -11,6 +11,7 @@ import numbers
 from dataclasses import dataclass, field
 
 from dfcnn_tf.errors import ConfigError
+from dfcnn_tf.precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,9 @@ class TrainConfig:
     starts at 1.0, epsilon 1e-10; the default) or "keras" (Keras 3 RMSprop:
     accumulator 0, epsilon 1e-7). `loss_reduction` "sum" sums the per-example
     losses of a batch as the released code did; "mean" averages them.
+    `precision` is "float32" (the default), "mixed_bfloat16" (bfloat16
+    compute, float32 variables, loss and optimizer state) or "bfloat16_eval"
+    (float32 training, bfloat16 evaluation); see `dfcnn_tf.precision`.
     `protocol` "lifelong" learns tasks one after another for `epochs_per_task`
     each; "mtl" trains all tasks together for `epochs_per_task * num_tasks`
     epochs, each epoch on one task drawn uniformly at random.
@@ -243,6 +247,7 @@ class TrainConfig:
     optimizer: str = "tf1"
     loss_reduction: str = "sum"
     rho: float = 0.9
+    precision: str = "float32"
     checkpoint_every: int = 0
     deterministic: bool = True
     tensorboard: bool = True
@@ -280,6 +285,7 @@ TRAIN_CHOICES = {
     "protocol": ("lifelong", "mtl"),
     "optimizer": ("tf1", "keras"),
     "loss_reduction": ("sum", "mean"),
+    "precision": PRECISIONS,
 }
 
 

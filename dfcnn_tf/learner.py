@@ -326,7 +326,7 @@ class LifelongLearner:
         return dict(progress=self.progress, checkpoint=self.checkpoint, stop=self.stop)
 
     def _evaluator(self):
-        return Evaluator(self.model, self.experiment.train.eval_batch_size)
+        return Evaluator.for_train(self.model, self.experiment.train)
 
     def _new_run(self):
         train, seed = self.experiment.train, self.experiment.seed

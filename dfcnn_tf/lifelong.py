@@ -33,6 +33,7 @@ from dfcnn_tf.errors import (
     TrainingError,
 )
 from dfcnn_tf.overrides import apply_overrides
+from dfcnn_tf.precision import PRECISIONS
 from dfcnn_tf.presets import PRESETS, get_preset, model_method, preset_models
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import get_model_class
@@ -112,6 +113,12 @@ def _add_schedule_and_output_options(add):
         type=int,
         help="classes per task (data.classes_per_task; with --data: default 2, "
         "and as many tasks as the classes allow)",
+    )
+    add(
+        "--precision",
+        choices=PRECISIONS,
+        help="train.precision: float32 (default), mixed_bfloat16 (bfloat16 "
+        "compute, float32 variables) or bfloat16_eval (bfloat16 evaluation only)",
     )
     add("--out", default="results", help="results folder (default: %(default)s)")
     add(
@@ -218,6 +225,7 @@ def resolve_one(args, experiment):
         "data.num_tasks": args.num_tasks,
         "train.tensorboard": args.tensorboard,
         "data.classes_per_task": args.classes_per_task,
+        "train.precision": args.precision,
     }
     assignments = [f"{k}={v!r}" for k, v in shortcuts.items() if v is not None]
     return apply_overrides(experiment, assignments + args.set)

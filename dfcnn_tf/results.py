@@ -81,6 +81,7 @@ ADDED_FIELDS = {
     "data.source": "",
     "data.test_fraction": 0.2,
     "data.class_groups": [],
+    "train.precision": "float32",
 }
 
 

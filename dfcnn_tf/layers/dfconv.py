@@ -32,6 +32,7 @@ from dfcnn_tf.layers.sharing import (
     register_holder,
     serialize_shared,
 )
+from dfcnn_tf.precision import compute_cast
 
 
 def released_bias_initializer():
@@ -310,9 +311,11 @@ class DFConv2D(keras.layers.Layer):
         return VARIANTS[self.variant].contract(self, self.deconvolve())
 
     def convolve(self, inputs, kernel):
-        """Eq. 2: `act(conv2d(inputs, kernel, stride 1, SAME) + b)`."""
+        """Eq. 2: `act(conv2d(inputs, kernel, stride 1, SAME) + b)`, in the
+        layer's compute dtype (the kernel is generated in float32)."""
+        inputs, kernel, bias = compute_cast(self, inputs, kernel, self.bias)
         outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
-        return self.activation(outputs + self.bias)
+        return self.activation(outputs + bias)
 
     def call(self, inputs):
         return self.convolve(inputs, self.generate_kernel())

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from dfcnn_tf.layers import sharing
 from dfcnn_tf.layers.defaults import DEFAULT_BIAS
+from dfcnn_tf.precision import compute_cast
 
 SHARED_MODES = 4  # modes (k, k, c_in, c_out) whose factors all tasks share
 
@@ -183,9 +184,10 @@ class TuckerConv2D(keras.layers.Layer):
         )
 
     def convolve(self, inputs, kernel):
-        """`act(conv2d(inputs, kernel, stride 1, SAME) + bias)`."""
+        """`act(conv2d(inputs, kernel, stride 1, SAME) + bias)` (compute dtype)."""
+        inputs, kernel, bias = compute_cast(self, inputs, kernel, self.bias)
         outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
-        return self.activation(tf.nn.bias_add(outputs, self.bias))
+        return self.activation(tf.nn.bias_add(outputs, bias))
 
     def call(self, inputs):
         return self.convolve(inputs, self.generate_kernel())

@@ -47,6 +47,7 @@ from dfcnn_tf.models.base import LifelongModel
 from dfcnn_tf.models.den_layer import ExpandableLayer
 from dfcnn_tf.models.den_training import DENSchedule
 from dfcnn_tf.models.heads import DEFAULT_BIAS, DENSE_STDDEV
+from dfcnn_tf.precision import compute_cast
 from dfcnn_tf.registry import register_model
 
 DENSE_EQUATIONS = {2: "bi,iu->bu", 4: "bhwi,hwiu->bu"}  # FC on FC / on a map
@@ -109,11 +110,12 @@ class DynamicallyExpandableNetwork(LifelongModel):
         )
 
     def call(self, inputs, task_id, training=False):
-        x, index = tf.convert_to_tensor(inputs), None
+        (x,), index = compute_cast(self, tf.convert_to_tensor(inputs)), None
         for i, layer in enumerate(self.expandable_layers):
             if i == self.num_conv:
                 x = self.dropout(x, training=training)
             kernel, bias, index = layer.live_kernel(task_id, index)
+            kernel, bias = compute_cast(self, kernel, bias)
             if i < self.num_conv:
                 x = tf.nn.relu(tf.nn.conv2d(x, kernel, 1, "SAME") + bias)
                 pool = self.config.conv[i].pool
@@ -123,7 +125,7 @@ class DynamicallyExpandableNetwork(LifelongModel):
                 x = tf.nn.relu(_dense(x, kernel) + bias)
         if len(self.expandable_layers) == self.num_conv:
             x = self.dropout(x, training=training)
-        kernel, bias = self.heads[task_id]
+        kernel, bias = compute_cast(self, *self.heads[task_id])
         if index is not None:  # the head reads the alive units only
             kernel = tf.gather(kernel, index, axis=-2)
         return _dense(x, kernel) + bias

@@ -6,11 +6,14 @@ Each task's train, validation and test splits are concatenated once into one
 resident tensor. Evaluating a task is one compiled call: it asks the model
 for the task's `inference` function once (the DF-CNN generates its kernels
 there, once per evaluation) and runs every batch of up to `batch_size`
-images through it in a graph loop, counting correct predictions per split.
+images through it in a graph loop, counting correct predictions per split,
+under the dtype policy of the run's precision (`dfcnn_tf.precision`).
 """
 
 import numpy as np
 import tensorflow as tf
+
+from dfcnn_tf.precision import FLOAT32, evaluation_policy, layer_policy
 
 SPLITS = ("train", "valid", "test")
 
@@ -21,13 +24,20 @@ class Evaluator:
     Args:
         model: the `LifelongModel` being trained.
         batch_size: images per forward pass (large: evaluation has no dropout).
+        policy: the Keras dtype policy the forward passes run under.
     """
 
-    def __init__(self, model, batch_size):
+    def __init__(self, model, batch_size, policy=None):
         self.model = model
         self.batch_size = batch_size
+        self.policy = policy or FLOAT32
         self._data = {}
         self._count = {}
+
+    @classmethod
+    def for_train(cls, model, train):
+        """An evaluator with `train`'s batch size and precision (`TrainConfig`)."""
+        return cls(model, train.eval_batch_size, evaluation_policy(train.precision))
 
     def add_task(self, task, task_id=None):
         """Registers the splits of task `task_id` (default: the next id)."""
@@ -56,11 +66,14 @@ class Evaluator:
 
     def _correct(self, task_id, x, y, split_ids):
         """Correct predictions per split, `(len(SPLITS),)` float64."""
-        forward = self.model.inference(task_id)
-        correct = tf.zeros(len(SPLITS), tf.float64)
-        for start in tf.range(0, tf.shape(y)[0], self.batch_size):
-            batch = slice(start, start + self.batch_size)
-            predicted = tf.argmax(forward(x[batch]), axis=-1)
-            hits = tf.cast(tf.equal(predicted, y[batch]), tf.float64)
-            correct += tf.math.unsorted_segment_sum(hits, split_ids[batch], len(SPLITS))
+        with layer_policy(self.model, self.policy):  # while tracing
+            forward = self.model.inference(task_id)
+            correct = tf.zeros(len(SPLITS), tf.float64)
+            for start in tf.range(0, tf.shape(y)[0], self.batch_size):
+                batch = slice(start, start + self.batch_size)
+                predicted = tf.argmax(forward(x[batch]), axis=-1)
+                hits = tf.cast(tf.equal(predicted, y[batch]), tf.float64)
+                correct += tf.math.unsorted_segment_sum(
+                    hits, split_ids[batch], len(SPLITS)
+                )
         return correct

@@ -102,7 +102,7 @@ class LifelongRun:
         self.rng = np.random.default_rng(seed)
         self.progress = progress or Progress(1, train.epochs_per_task, quiet=True)
         self.checkpoint = checkpoint
-        self.evaluator = evaluator or Evaluator(model, train.eval_batch_size)
+        self.evaluator = evaluator or Evaluator.for_train(model, train)
         self.rows, self.start = [], time.perf_counter()
         self.optimizer = None  # saved with a mid-task checkpoint
         self.stop = stop

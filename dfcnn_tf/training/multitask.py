@@ -90,7 +90,7 @@ class _MultitaskRun:
     def __init__(self, model, tasks, train, seed, checkpoint):
         self.model, self.train, self.checkpoint = model, train, checkpoint
         self.rng = np.random.default_rng(seed)
-        self.evaluator = Evaluator(model, train.eval_batch_size)
+        self.evaluator = Evaluator.for_train(model, train)
         self.data = []
         resume = checkpoint.resume if checkpoint is not None else None
         if resume is not None:

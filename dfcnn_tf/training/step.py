@@ -2,7 +2,10 @@
 
 The whole epoch is one `tf.function`: the task's data stay resident as
 tensors, the shuffled order is passed in, and each mini-batch updates only
-the variables the task may change (shared + its own).
+the variables the task may change (shared + its own). Under a bfloat16
+precision the epoch is traced with the layers' policy set (see
+`dfcnn_tf.precision`); the logits are cast to float32 before the loss, so the
+loss, its gradients and the optimizer stay float32.
 """
 
 import math
@@ -10,6 +13,7 @@ import math
 import tensorflow as tf
 
 from dfcnn_tf.models.base import TrainingStage
+from dfcnn_tf.precision import FLOAT32, layer_policy, training_policy
 
 REDUCTIONS = {"sum": tf.reduce_sum, "mean": tf.reduce_mean}
 
@@ -24,10 +28,14 @@ class TaskLearner:
         batch_size: mini-batch size.
         loss_reduction: "sum" (released code) or "mean" over the batch.
         stage: the `TrainingStage` (variables, penalty, gradient masks).
+        policy: the Keras dtype policy the epoch runs under.
     """
 
-    def __init__(self, model, task_id, optimizer, batch_size, loss_reduction, stage):
+    def __init__(
+        self, model, task_id, optimizer, batch_size, loss_reduction, stage, policy=None
+    ):
         self.model = model
+        self.policy = policy or FLOAT32
         self.task_id = task_id
         self.optimizer = optimizer
         self.batch_size = batch_size
@@ -41,7 +49,7 @@ class TaskLearner:
 
     @classmethod
     def for_task(cls, model, task_id, optimizer, train, stage=None):
-        """A learner with `train`'s batch size and loss reduction.
+        """A learner with `train`'s batch size, loss reduction and precision.
 
         Args:
             model: the `LifelongModel`, with task `task_id` already added.
@@ -53,9 +61,9 @@ class TaskLearner:
         """
         if stage is None:
             stage = TrainingStage(1, lambda: model.training_variables(task_id))
-        return cls(
-            model, task_id, optimizer, train.batch_size, train.loss_reduction, stage
-        )
+        policy = training_policy(train.precision)
+        batch, reduction = train.batch_size, train.loss_reduction
+        return cls(model, task_id, optimizer, batch, reduction, stage, policy)
 
     def train_epoch(self, x, y, order, learning_rate):
         """Runs one epoch over `x[order]`; returns the mean per-example loss.
@@ -72,14 +80,15 @@ class TaskLearner:
 
     def _train_epoch(self, x, y, order, num_batches):
         total = tf.constant(0.0)
-        for batch in tf.range(num_batches):
-            index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
-            total += self._step(tf.gather(x, index), tf.gather(y, index))
+        with layer_policy(self.model, self.policy):  # while tracing
+            for batch in tf.range(num_batches):
+                index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+                total += self._step(tf.gather(x, index), tf.gather(y, index))
         return total / tf.cast(num_batches, tf.float32)
 
     def _step(self, x, y):
         with tf.GradientTape() as tape:
-            logits = self.model(x, self.task_id, training=True)
+            logits = tf.cast(self.model(x, self.task_id, training=True), tf.float32)
             losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits)
             objective = self.reduce(losses)
             if self.penalty is not None:

@@ -112,6 +112,12 @@ def test_two_evaluation_schedules_resume_to_the_same_rows(tmp_path):
     ]
 
 
+def test_mixed_bfloat16_resumes_exactly(tmp_path):
+    resumed_equals_uninterrupted(
+        tmp_path, "dfcnn", [2], train={"precision": "mixed_bfloat16"}
+    )
+
+
 def test_only_task_end_checkpoints(tmp_path):
     """`checkpoint_every=0`: a stop mid-task 2 restarts task 2 from its start."""
     resumed_equals_uninterrupted(tmp_path, "dfcnn", [5], every=0)
