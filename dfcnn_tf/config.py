@@ -356,6 +356,9 @@ def _validate_eval_schedule(train):
 
 
 def _validate_model(model):
+    from dfcnn_tf.method_options import check_option_records  # the registry
+
+    check_option_records(model)
     records = {
         "conv": model.conv,
         "knowledge_bases": model.knowledge_bases,

@@ -23,7 +23,7 @@ from dfcnn_tf.registry import register_model
 class AveragedGEM(EpisodicMemoryHPS):
     """HPS whose updates never increase the memory's loss, to first order."""
 
-    options = "agem"
+    option_record = "agem"
 
     def step_hook(self, task_id):
         return AGEMHook(self, task_id) if task_id else None

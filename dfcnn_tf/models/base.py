@@ -86,6 +86,10 @@ class LifelongModel(keras.Model):
         name: the Keras name of the model (default: Keras' name for the class).
     """
 
+    # the `ModelConfig` record of this method's options, if any
+    # (dfcnn_tf/method_options.py)
+    option_record = None
+
     protocols = ("lifelong", "mtl")  # the training protocols the method supports
 
     def __init__(self, config, input_shape, name=None):

@@ -64,6 +64,8 @@ class DynamicallyExpandableNetwork(LifelongModel):
         growth: per task, `{"expanded": [...], "split": [...]}` units per layer.
     """
 
+    option_record = "den"
+
     protocols = ("lifelong",)  # a method for tasks that arrive one by one
 
     def __init__(self, config, input_shape):

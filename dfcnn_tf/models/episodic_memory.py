@@ -24,19 +24,19 @@ from dfcnn_tf.models.continual import ContinualHPS
 class EpisodicMemoryHPS(ContinualHPS):
     """HPS with a class-balanced episodic memory of every finished task.
 
-    `options` names the `ModelConfig` record holding `per_class` and `batch`.
+    `option_record` names the `ModelConfig` record holding `per_class` and `batch`.
     """
 
-    options = "replay"
+    option_record = "replay"
 
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
-        record = getattr(config, self.options)
+        record = getattr(config, self.option_record)
         for field in ("per_class", "batch"):
             value = getattr(record, field)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(
-                    f"model.{self.options}.{field} must be a positive integer. "
+                    f"model.{self.option_record}.{field} must be a positive integer. "
                     f"Received: {value!r}"
                 )
         self.per_class, self.memory_batch_size = record.per_class, record.batch

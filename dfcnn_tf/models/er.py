@@ -18,7 +18,7 @@ from dfcnn_tf.registry import register_model
 class ExperienceReplay(EpisodicMemoryHPS):
     """HPS training every batch together with a batch from the memory."""
 
-    options = "replay"
+    option_record = "replay"
 
     def step_hook(self, task_id):
         return ReplayHook(self, task_id) if task_id else None

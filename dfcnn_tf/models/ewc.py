@@ -22,6 +22,8 @@ FISHER_CHUNK = 32  # examples per per-example-gradient batch
 class ElasticWeightConsolidation(ContinualHPS):
     """HPS with a quadratic penalty per finished task, weighted by its Fisher."""
 
+    option_record = "ewc"
+
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
         self.strength = float(config.ewc.strength)

@@ -26,6 +26,8 @@ from dfcnn_tf.registry import register_model
 class LearningWithoutForgetting(ContinualHPS):
     """HPS distilling the frozen pre-task model's outputs on earlier heads."""
 
+    option_record = "lwf"
+
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
         self.strength = float(config.lwf.strength)

@@ -62,6 +62,8 @@ def lateral_channels(input_channels, reduction, column, layer):
 class ProgressiveNetwork(LifelongModel):
     """One column (conv stack + head) per task, with laterals from earlier columns."""
 
+    option_record = "prognn"
+
     protocols = ("lifelong",)  # a method for tasks that arrive one by one
 
     def __init__(self, config, input_shape):

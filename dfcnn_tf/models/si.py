@@ -22,6 +22,8 @@ from dfcnn_tf.registry import register_model
 class SynapticIntelligence(ContinualHPS):
     """HPS with SI's path-integral importance and quadratic penalty."""
 
+    option_record = "si"
+
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)
         self.strength = float(config.si.strength)

@@ -56,6 +56,8 @@ class TensorFactorisedCNN(GeneratedKernelModel):
             layer, or an initial tensor does not fit its conv layer.
     """
 
+    option_record = "tucker"
+
     kernel_layer = TuckerConv2D
 
     def __init__(self, config, input_shape, initial_kernels=None):
