@@ -4,7 +4,10 @@ One epoch = one pass over a task's 170 training images in mini-batches of 10
 (17 compiled steps), the paper's CIFAR-100 lifelong protocol. Timed for the
 first task (1 task added) and the last (10 tasks added; ProgNN's column then
 has 9 lateral inputs). Data are random tensors of the real shapes: the cost
-does not depend on the pixel values.
+does not depend on the pixel values. "state" counts the values a method keeps
+besides its parameters after 10 tasks (EWC's Fisher and anchors, SI's
+importance and anchors, LwF's frozen copy, the episodic memory's images and
+labels; DEN's masks), all in non-trainable variables.
 
     python -m benchmarks.epoch_time [--models dfcnn,stl] [--epochs 5]
 """
@@ -53,8 +56,11 @@ def main():
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"command: python -m benchmarks.epoch_time --epochs {args.epochs}")
-    print("\n| model | parameters (10 tasks) | s/epoch, task 1 | s/epoch, task 10 |")
-    print("|---|---|---|---|")
+    print(
+        "\n| model | parameters (10 tasks) | state (10 tasks) "
+        "| s/epoch, task 1 | s/epoch, task 10 |"
+    )
+    print("|---|---|---|---|---|")
     for name in args.models.split(","):
         model = build_model(PRESET.models[name], (32, 32, 3))
         for _ in range(10):
@@ -62,7 +68,11 @@ def main():
         first = epoch_seconds(name, 0, args.epochs)
         last = epoch_seconds(name, 9, args.epochs)
         params = model.count_params()
-        print(f"| {name} | {params:,} | {first:.3f} | {last:.3f} |", flush=True)
+        state = sum(int(np.prod(v.shape)) for v in model.non_trainable_weights)
+        print(
+            f"| {name} | {params:,} | {state:,} | {first:.3f} | {last:.3f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

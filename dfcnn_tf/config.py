@@ -11,7 +11,6 @@ import numbers
 from dataclasses import dataclass, field
 
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -280,6 +279,9 @@ RUN_CONTROL_KEYS = (
 # (still read from configuration files, --set and saved learners) sets both.
 EVAL_SCHEDULE = ("eval_current_every", "eval_all_every")
 EVAL_EVERY_ALIAS = "train.eval_every"
+
+# train.precision (dfcnn_tf/precision.py); here so that --help needs no TF
+PRECISIONS = ("float32", "mixed_bfloat16", "bfloat16_eval")
 
 TRAIN_CHOICES = {
     "protocol": ("lifelong", "mtl"),

@@ -9,8 +9,6 @@ import dataclasses
 import signal
 import sys
 
-import pandas as pd
-
 from dfcnn_tf.cli import (
     BAD_INPUT,
     FAILED,
@@ -24,6 +22,7 @@ from dfcnn_tf.cli import (
     show_notes,
     warn_long,
 )
+from dfcnn_tf.config import PRECISIONS
 from dfcnn_tf.config_file import read_experiment
 from dfcnn_tf.errors import (
     CheckpointError,
@@ -33,11 +32,9 @@ from dfcnn_tf.errors import (
     TrainingError,
 )
 from dfcnn_tf.overrides import apply_overrides
-from dfcnn_tf.precision import PRECISIONS
 from dfcnn_tf.presets import PRESETS, get_preset, model_method, preset_models
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import get_model_class
-from dfcnn_tf.units import table_text
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
@@ -302,6 +299,8 @@ def base_experiment(args, model, seed):
 def print_summary(result, stream=None):
     """Prints the per-task table and the run's summary metrics (accuracies in
     %, backward transfer in points: `dfcnn_tf.units`)."""
+    from dfcnn_tf.units import table_text  # pandas: not needed for --help
+
     stream = stream or sys.stdout
     per_task = get_protocol(result.protocol).per_task(result.history)
     reused = " (finished before: read back)" if result.reused else ""
@@ -368,6 +367,8 @@ def main(argv=None):
 
 def print_aggregate(results, stream=None):
     """Prints mean and 95% CI over trials per model (Figure 3(a) layout)."""
+    import pandas as pd  # not needed for --help
+
     from dfcnn_tf.aggregate import format_table, summary_table
 
     frames = []

@@ -21,7 +21,8 @@ import contextlib
 
 import tensorflow as tf
 
-PRECISIONS = ("float32", "mixed_bfloat16", "bfloat16_eval")
+from dfcnn_tf.config import PRECISIONS  # noqa: F401  (the modes, re-exported)
+
 FLOAT32 = "float32"
 MIXED = "mixed_bfloat16"
 _TRAINING = {"float32": FLOAT32, "mixed_bfloat16": MIXED, "bfloat16_eval": FLOAT32}

@@ -18,15 +18,16 @@ TINY = [
     "model.fc_hidden=[8]",
     "model.knowledge_bases=[[2, 4], [2, 4]]",
     "model.transforms=[[3, 4], [3, 4]]",
-    "model.den.expansion_units=2",
 ]
+TINY_DEN = ["model.den.expansion_units=2"]  # only DEN reads its record
 INPUT_SHAPE = (8, 8, 3)
 
 
 def tiny_experiment(model="dfcnn", **train):
     """The smoke preset's `model`, tiny; 3 epochs per task unless `train` says."""
     experiment = get_preset("cifar100_10_smoke").experiment(model)
-    experiment = apply_overrides(experiment, TINY)
+    den = experiment.model.registry_name == "den"
+    experiment = apply_overrides(experiment, TINY + (TINY_DEN if den else []))
     changes = dict(epochs_per_task=3, batch_size=5, learning_rate=1e-2)
     changes |= eval_every(1)
     train_config = dataclasses.replace(experiment.train, **(changes | train))
