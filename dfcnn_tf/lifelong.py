@@ -33,7 +33,6 @@ from dfcnn_tf.errors import (
 )
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset, model_method, preset_models
-from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import get_model_class
 
 DEFAULT_PRESET = "cifar100_10_quick"
@@ -299,7 +298,8 @@ def base_experiment(args, model, seed):
 def print_summary(result, stream=None):
     """Prints the per-task table and the run's summary metrics (accuracies in
     %, backward transfer in points: `dfcnn_tf.units`)."""
-    from dfcnn_tf.units import table_text  # pandas: not needed for --help
+    from dfcnn_tf.protocols import get_protocol  # pandas: not needed for --help
+    from dfcnn_tf.units import table_text
 
     stream = stream or sys.stdout
     per_task = get_protocol(result.protocol).per_task(result.history)
