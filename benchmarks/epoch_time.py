@@ -1,9 +1,12 @@
 """Per-epoch training time of every model on the cifar100_10 preset.
 
 One epoch = one pass over a task's 170 training images in mini-batches of 10
-(17 compiled steps), the paper's CIFAR-100 lifelong protocol. Timed for the
-first task (1 task added) and the last (10 tasks added; ProgNN's column then
-has 9 lateral inputs). Data are random tensors of the real shapes: the cost
+(17 compiled steps), the paper's CIFAR-100 lifelong protocol, in the first of
+the task's training stages (with the method's step hook: EWC's and SI's
+penalties, LwF's distillation, A-GEM's projection, replayed memories). Timed
+for the first task (1 task added) and the last (10 tasks added; ProgNN's
+column then has 9 lateral inputs; the baselines' penalties and memories cover
+9 finished tasks). Data are random tensors of the real shapes: the cost
 does not depend on the pixel values. "state" counts the values a method keeps
 besides its parameters after 10 tasks (EWC's Fisher and anchors, SI's
 importance and anchors, LwF's frozen copy, the episodic memory's images and
@@ -35,7 +38,8 @@ def epoch_seconds(name, task_id, epochs):
     model = build_model(PRESET.models[name], (32, 32, 3))
     for _ in range(task_id + 1):
         model.add_task(10)
-    learner = TaskLearner.for_task(model, task_id, make_optimizer(train), train)
+    stage = model.training_stages(task_id, epochs + 1)[0]  # with its step hook
+    learner = TaskLearner.for_task(model, task_id, make_optimizer(train), train, stage)
     n = PRESET.data.classes_per_task * PRESET.data.train_per_class
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(n, 32, 32, 3)).astype("float32"))

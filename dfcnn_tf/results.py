@@ -44,10 +44,13 @@ def config_hash(experiment):
     checkpoint interval, op determinism) are left out: they do not change
     what the run computes.
     """
-    return _hash(
-        _settings(experiment.to_dict())
-        | {"data_identity": data_identity(experiment.data)}
-    )
+    return hash_with_data(experiment.to_dict(), data_identity(experiment.data))
+
+
+def hash_with_data(config, identity):
+    """The run key of a configuration (an `Experiment.to_dict()`, e.g. a
+    run's config.json) and a data identity (e.g. its run.json's "data")."""
+    return _hash(_settings(config) | {"data_identity": identity})
 
 
 def settings_hash(config):

@@ -1,6 +1,8 @@
 """The committed run folders read back after the registry went by method
-(issue 19): each config.json hashes to the value its run.json recorded, and
-the preset rebuilds the same configuration under the same run id."""
+(issue 19): each config.json hashes to the value its run.json recorded (with
+the data identity it recorded; runs from before that record hash their
+configuration alone), and the preset rebuilds the same configuration under
+the same run id."""
 
 import json
 from pathlib import Path
@@ -8,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dfcnn_tf.config_file import experiment_from_dict
-from dfcnn_tf.results import run_id, settings_hash
+from dfcnn_tf.results import hash_with_data, run_id, settings_hash
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs/reproduction/results"
 
@@ -20,10 +22,15 @@ def folders():
 @pytest.mark.parametrize("folder", folders(), ids=lambda p: p.name)
 def test_committed_run_keeps_its_hash_and_id(folder):
     config = json.loads((folder / "config.json").read_text())
-    recorded = json.loads((folder / "run.json").read_text())["config_hash"]
-    assert settings_hash(config) == recorded
+    run = json.loads((folder / "run.json").read_text())
+    recorded, data = run["config_hash"], run.get("data")
     experiment = experiment_from_dict(config, str(folder))
     assert run_id(experiment) == folder.name
+    if data is not None:
+        assert hash_with_data(config, data) == recorded
+        assert hash_with_data(experiment.to_dict(), data) == recorded
+        return
+    assert settings_hash(config) == recorded
     if not config["model"]["knowledge_bases"]:  # DF-CNN: issue 15 changed it
         assert settings_hash(experiment.to_dict()) == recorded
 
