@@ -160,26 +160,33 @@ def build_binary_tasks(
         DataError: If the arrays hold labels outside 0-9 or too few images of
             a task's classes; the message gives the counts needed and held.
     """
-    n_train, n_valid = binary_task_sizes(dataset, percent)
     _check_choice("task_set", task_set, TASK_SETS)
     _check_choice("task_order", task_order, TASK_ORDERS)
     _check_labels(arrays)
-    spec = BINARY_DATASETS[dataset]
+    split = binary_split(dataset, task_set, percent, task_order)
+    _check_counts(arrays, dataset, task_set, percent, split)
+    title = BINARY_DATASETS[dataset].title
+    return split_into_tasks(labelled_images(arrays, title, NUM_CLASSES), split, seed)
+
+
+def binary_split(dataset, task_set, percent, task_order) -> Split:
+    """The `Split` describing one binary task set (pairs or one-vs-rest)."""
+    n_train, n_valid = binary_task_sizes(dataset, percent)
     hetero = task_set == "heterogeneous"
     groups = task_groups(task_set)
-    split = Split(
+    return Split(
         num_tasks=len(groups),
         partition="groups",
         task_order=task_order,
         groups=groups,
         train_per_task=n_train,
         valid_per_task=n_valid,
-        test_per_task=spec.heterogeneous_test_size if hetero else HOMOGENEOUS_TEST_SIZE,
+        test_per_task=(
+            BINARY_DATASETS[dataset].heterogeneous_test_size
+            if hetero
+            else HOMOGENEOUS_TEST_SIZE
+        ),
         task_streams=True,
-    )
-    _check_counts(arrays, dataset, task_set, percent, split)
-    return split_into_tasks(
-        labelled_images(arrays, spec.title, NUM_CLASSES), split, seed
     )
 
 

@@ -101,14 +101,12 @@ def build_officehome_tasks(
             :func:`~dfcnn_tf.data.tasks.standardise`).
 
     Returns:
-        The tasks in training order, ``task_id`` 0, 1, ...; with the defaults
-        and ``task_order="fixed"``, tasks 0-4 are Product and 5-9 Real World.
-        ``Task.classes`` holds class indices into ``officehome_source.CLASSES``.
+        The tasks in training order (defaults, fixed order: 0-4 Product, 5-9
+        Real World); ``Task.classes`` index ``officehome_source.CLASSES``.
 
     Raises:
-        ConfigError: Naming the first argument that is out of range or unknown.
-        DataError: If a domain is missing, its arrays are malformed, or it has
-            too few classes.
+        ConfigError: Naming the first argument out of range or unknown.
+        DataError: A domain missing, malformed or with too few classes.
     """
     if scaling not in SCALINGS:
         raise ConfigError(
@@ -117,13 +115,8 @@ def build_officehome_tasks(
     wanted = _check_arguments(
         domains, tasks_per_domain, classes_per_task, split, seed, task_order
     )
-    arrays = _by_domain(domain_arrays)
-    by_label = {domain: y for domain, (_, y) in arrays.items()}
-    labels = {domain: _domain_labels(by_label, domain) for domain in wanted}
-    order = np.arange(len(wanted) * tasks_per_domain)
-    if task_order == "permuted":
-        order = np.random.default_rng([seed, _ORDER_STREAM]).permutation(len(order))
-    position = np.argsort(order)  # drawn position -> training position
+    arrays, labels = _checked_domains(domain_arrays, wanted)
+    position = _training_positions(len(wanted) * tasks_per_domain, seed, task_order)
     description = Split(
         classes_per_task=classes_per_task,
         partition="groups",
@@ -136,6 +129,22 @@ def build_officehome_tasks(
         images = (arrays[domain][0], labels[domain])
         tasks += _domain_tasks(domain, images, ids, description, seed)
     return sorted(tasks, key=lambda task: task.task_id)
+
+
+def _checked_domains(domain_arrays, wanted):
+    """The checked arrays of every domain and the labels of the `wanted` ones."""
+    arrays = _by_domain(domain_arrays)
+    by_label = {domain: y for domain, (_, y) in arrays.items()}
+    return arrays, {domain: _domain_labels(by_label, domain) for domain in wanted}
+
+
+def _training_positions(count, seed, task_order):
+    """Drawn position -> training position of `count` tasks (identity for
+    "fixed", a seeded permutation for "permuted")."""
+    order = np.arange(count)
+    if task_order == "permuted":
+        order = np.random.default_rng([seed, _ORDER_STREAM]).permutation(count)
+    return np.argsort(order)
 
 
 def _domain_tasks(domain, images, task_ids, description, seed) -> list[Task]:
