@@ -68,9 +68,15 @@ class TuckerOptions:
     """Tensor factorisation (Yang & Hospedales 2017): Tucker ranks are the
     smallest that keep the relative reconstruction error of the initial
     stacked weights below `error_threshold` (released code: 1e-3).
+
+    `init_from` empty: the initial stacked weights are random. Otherwise it
+    names a saved STL learner (`--model stl --save-model FILE`, trained on
+    the same data and seed): its trained kernels are factorised and task t
+    starts from its task t's biases and head ("TF (distillation)").
     """
 
     error_threshold: float = 1e-3
+    init_from: str = ""
 
 
 @dataclass(frozen=True)

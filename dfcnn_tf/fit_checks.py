@@ -29,3 +29,19 @@ def check_task_fits(model, train, task):
             f"train.batch_size={train.batch_size} is larger than task "
             f"{task.task_id + 1}'s training set ({len(task.y_train)} images)"
         )
+
+
+def check_source_task(model, task_id, task):
+    """Raises `ConfigError` if `model` started from a saved learner
+    (`model.tucker.init_from`) whose task `task_id` is not `task`: other
+    classes or normalisation statistics, i.e. other data or another seed."""
+    sources = getattr(model, "source_tasks", ())
+    if task_id >= len(sources):
+        return
+    differences = sources[task_id].differences(task)
+    if differences:
+        raise ConfigError(
+            f"model.tucker.init_from: task {task_id + 1} ({task.label!r}) is not "
+            f"the task the STL learner learned ({'; '.join(differences)}); train "
+            "the STL on the same data and seed"
+        )

@@ -5,7 +5,8 @@
 (its class's `option_record`) and ignores the others. So that a setting is
 never silently ignored, another method's record must stay at its default,
 and the numbers of the method's own record must make sense: finite, no
-negative strength, a positive temperature, reduction or threshold.
+negative strength, a positive temperature, reduction or threshold (a
+text field, such as `tucker.init_from`, must be text).
 """
 
 import dataclasses
@@ -45,6 +46,10 @@ def _check_numbers(name, record):
     for item in dataclasses.fields(record):
         value = getattr(record, item.name)
         field = f"model.{name}.{item.name}"
+        if item.type in (str, "str"):
+            if not isinstance(value, str):
+                raise ConfigError(f"{field} must be text. Received: {value!r}")
+            continue
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise ConfigError(f"{field} must be a number. Received: {value!r}")
         if not math.isfinite(value) or value < 0:

@@ -85,6 +85,7 @@ ADDED_FIELDS = {
     "data.test_fraction": 0.2,
     "data.class_groups": [],
     "train.precision": "float32",
+    "model.tucker.init_from": "",
 }
 
 
@@ -111,9 +112,12 @@ VARIANT_METHODS = {
 
 def _drop_added_fields(config):
     for key, value in ADDED_FIELDS.items():
-        section, name = key.split(".")
-        if config[section].get(name) == value:
-            config[section].pop(name)
+        *path, name = key.split(".")
+        record = config
+        for part in path:
+            record = record.get(part) or {}
+        if record.get(name) == value:
+            record.pop(name)
     model = config["model"]
     for name, value in ADDED_MODEL_RECORDS.items():
         if model.get(name) == value:

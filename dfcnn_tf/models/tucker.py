@@ -19,8 +19,11 @@ below `config.tucker.error_threshold` (released code: 1e-3):
   truncated-normal (stddev 0.05, as every baseline kernel) tensor with
   `TASK_SLOTS` task slots; task t takes row t of its `U5`. Tasks beyond the
   slots start from the mean row of the earlier tasks plus N(0, 0.01^2) noise.
-- `TensorFactorisedCNN.from_stl(...)` is "TF (distillation)": it decomposes
-  the trained kernels of a `SingleTaskCNN` and copies its biases and heads.
+- "TF (distillation)" decomposes the trained kernels of a `SingleTaskCNN`
+  instead, and task t starts from the STL's task t biases and head:
+  `model.tucker.init_from` names a saved STL learner (the released code
+  loads its STL run's saved parameters the same way), or
+  `TensorFactorisedCNN.from_stl(...)` takes a model in memory.
 """
 
 import keras
@@ -33,6 +36,7 @@ from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import DENSE_STDDEV, task_head
 from dfcnn_tf.models.stl import SingleTaskCNN
 from dfcnn_tf.models.tucker_decomposition import tucker_decompose
+from dfcnn_tf.models.tucker_source import load_stl_source
 from dfcnn_tf.registry import register_model
 
 TASK_SLOTS = 10  # T0: task rows of the random initial tensor (10 CIFAR tasks)
@@ -60,10 +64,18 @@ class TensorFactorisedCNN(GeneratedKernelModel):
 
     kernel_layer = TuckerConv2D
 
-    def __init__(self, config, input_shape, initial_kernels=None):
+    def __init__(self, config, input_shape, initial_kernels=None, source=None):
         super().__init__(config, input_shape)
         shapes = _kernel_shapes(config, self.input_shape)
-        if initial_kernels is None:
+        self.source_tasks = ()
+        if source is None and config.tucker.init_from:
+            source, self.source_tasks = load_stl_source(config.tucker.init_from)
+        # The STL tasks' biases and heads as arrays: holding the STL model
+        # itself would make its variables part of this model's.
+        self._source_tasks = _stl_task_values(_checked_source(source))
+        if source is not None:
+            initial_kernels = _stl_kernels(source)
+        elif initial_kernels is None:
             initial_kernels = [_random_kernels(shape) for shape in shapes]
         _check_initial_kernels(initial_kernels, shapes)
         self.factors, self._initial_rows, self.towers = [], [], []
@@ -79,6 +91,10 @@ class TensorFactorisedCNN(GeneratedKernelModel):
     def from_stl(cls, config, input_shape, stl_model):
         """The "TF (distillation)" variant: factorises a trained STL model.
 
+        A model built with `config.tucker.init_from` (a saved STL learner)
+        is the same, with no tasks added yet: each task added takes the
+        STL's task of the same index.
+
         Args:
             config: the TF `ModelConfig`, with the STL model's conv and FC sizes.
             input_shape: shape of one image, as the STL model's.
@@ -92,33 +108,33 @@ class TensorFactorisedCNN(GeneratedKernelModel):
             ConfigError: if `stl_model` is not a `SingleTaskCNN` with tasks,
                 or its sizes differ from `config`.
         """
-        if not isinstance(stl_model, SingleTaskCNN) or stl_model.num_tasks == 0:
-            raise ConfigError(
-                "from_stl needs a SingleTaskCNN with at least one task. "
-                f"Received: stl_model={stl_model!r}"
-            )
-        convs = [_layers_of(t, keras.layers.Conv2D) for t in stl_model.towers]
-        stacked = [
-            np.stack([keras.ops.convert_to_numpy(c.kernel) for c in layer], axis=-1)
-            for layer in zip(*convs, strict=True)  # (k, k, c_in, c_out, T)
-        ]
-        model = cls(config, input_shape, initial_kernels=stacked)
-        for tower, conv in zip(stl_model.towers, convs, strict=True):
-            dense = _layers_of(tower, keras.layers.Dense)
-            task_id = model.add_task(dense[-1].units)
-            model._copy_stl_task(task_id, conv, dense)
+        model = cls(config, input_shape, source=stl_model)
+        for tower in stl_model.towers:
+            model.add_task(_layers_of(tower, keras.layers.Dense)[-1].units)
         return model
 
-    def _copy_stl_task(self, task_id, convs, dense):
-        for layer, conv in zip(self.conv_layers(task_id), convs, strict=True):
-            layer.bias.assign(conv.bias)
+    def add_task(self, num_classes):
+        """Adds a task; from an STL, its task of this index's biases and head."""
+        task_id = super().add_task(num_classes)
+        if task_id < len(self._source_tasks):
+            self._copy_stl_task(task_id)
+        return task_id
+
+    def _copy_stl_task(self, task_id):
+        """Task `task_id` takes the source STL task's conv biases and head."""
+        biases, dense = self._source_tasks[task_id]
+        for layer, bias in zip(self.conv_layers(task_id), biases, strict=True):
+            layer.bias.assign(bias)
         targets = _layers_of(self.towers[task_id], keras.layers.Dense)
-        units = [[d.units for d in layers] for layers in (dense, targets)]
+        units = [[k.shape[1] for k, _ in dense], [t.units for t in targets]]
         if units[0] != units[1]:
-            raise ConfigError(f"from_stl: STL FC units {units[0]}, config {units[1]}")
-        for target, source in zip(targets, dense, strict=True):
-            target.kernel.assign(source.kernel)
-            target.bias.assign(source.bias)
+            raise ConfigError(
+                f"TF from STL: task {task_id + 1} has FC units {units[1]}; the "
+                f"STL's has {units[0]}"
+            )
+        for target, (kernel, bias) in zip(targets, dense, strict=True):
+            target.kernel.assign(kernel)
+            target.bias.assign(bias)
 
     def _build_task(self, task_id, num_classes):
         layers = []
@@ -164,6 +180,44 @@ class TensorFactorisedCNN(GeneratedKernelModel):
 
 def _layers_of(tower, layer_type):
     return [layer for layer in tower.layers if isinstance(layer, layer_type)]
+
+
+def _checked_source(source):
+    """`source` if None or a `SingleTaskCNN` with tasks; else `ConfigError`."""
+    if source is not None and (
+        not isinstance(source, SingleTaskCNN) or source.num_tasks == 0
+    ):
+        raise ConfigError(
+            "TF from STL needs a SingleTaskCNN with at least one task. "
+            f"Received: {source!r}"
+        )
+    return source
+
+
+def _stl_task_values(stl_model):
+    """Per STL task: its conv biases, and (kernel, bias) of its FC layers."""
+    if stl_model is None:
+        return ()
+    values = []
+    for tower in stl_model.towers:
+        convs = _layers_of(tower, keras.layers.Conv2D)
+        dense = _layers_of(tower, keras.layers.Dense)
+        values.append(
+            (
+                tuple(c.bias.numpy() for c in convs),
+                tuple((d.kernel.numpy(), d.bias.numpy()) for d in dense),
+            )
+        )
+    return tuple(values)
+
+
+def _stl_kernels(stl_model):
+    """The STL tasks' kernels, stacked per layer: `(k, k, c_in, c_out, T)`."""
+    convs = [_layers_of(t, keras.layers.Conv2D) for t in stl_model.towers]
+    return [
+        np.stack([keras.ops.convert_to_numpy(c.kernel) for c in layer], axis=-1)
+        for layer in zip(*convs, strict=True)
+    ]
 
 
 def _kernel_shapes(config, input_shape):
