@@ -12,12 +12,16 @@ def check_protocol(model, protocol):
         )
 
 
-def check_task_fits(model, train, task):
+def check_task_fits(model, train, task, task_id=None):
     """Raises `ConfigError` if a task's images or size do not fit.
 
-    Checks the image shape against the model's and that a mini-batch is not
-    larger than the task's training set.
+    Checks the image shape against the model's, that a mini-batch is not
+    larger than the task's training set and, given the id the task will
+    have, that it is the task the model was initialised for (if it was:
+    `check_source_task`).
     """
+    if task_id is not None:
+        check_source_task(model, task_id, task)
     shape = tuple(task.x_train.shape[1:])
     if shape != tuple(model.input_shape):
         raise ConfigError(

@@ -21,7 +21,7 @@ from dfcnn_tf import images as raw_images
 from dfcnn_tf.config import validate
 from dfcnn_tf.data.tasks import Task
 from dfcnn_tf.errors import LearnerError
-from dfcnn_tf.fit_checks import check_protocol, check_source_task, check_task_fits
+from dfcnn_tf.fit_checks import check_protocol, check_task_fits
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.prediction import Prediction
 from dfcnn_tf.presets import get_preset
@@ -345,8 +345,7 @@ class LifelongLearner:
 
     def _learn(self, run, task_id, task, skip=0):
         """Trains task `task_id` from its epoch `skip + 1` and records it."""
-        check_task_fits(self.model, self.experiment.train, task)
-        check_source_task(self.model, task_id, task)
+        check_task_fits(self.model, self.experiment.train, task, task_id)
         try:
             run.learn(task_id, task, skip)
         except BaseException as error:
@@ -389,8 +388,7 @@ class LifelongLearner:
         if self.model is None:
             self._build_model(tasks[0].x_train.shape[1:])
         for task_id, task in enumerate(tasks):
-            check_task_fits(self.model, self.experiment.train, task)
-            check_source_task(self.model, task_id, task)
+            check_task_fits(self.model, self.experiment.train, task, task_id)
         train, seed = self.experiment.train, self.experiment.seed
         rows = train_multitask(
             self.model, tasks, train, seed, on_save=on_task_end, **self._observers()
