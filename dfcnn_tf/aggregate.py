@@ -31,8 +31,17 @@ LIFELONG_COLUMNS = (
     "mean_convergence_epochs_best_valid",
     "training_time_s",
 )
+# The multi-task table (appendix C): error rates at the selected epoch (the
+# paper's) and at the end, the selected epoch, time.
+MULTITASK_COLUMNS = (
+    "mean_selected_error",
+    "mean_final_error",
+    "max_selected_error",
+    "selected_epoch",
+    "training_time_s",
+)
 # Epochs and seconds get one decimal (accuracies and points too: `units`).
-_ONE_DECIMAL_COLUMNS = ("convergence_epochs", "training_time_s")
+_ONE_DECIMAL_COLUMNS = ("convergence_epochs", "training_time_s", "selected_epoch")
 
 
 def run_dirs(results_dir):
@@ -132,14 +141,14 @@ def summary_table(results, columns=LIFELONG_COLUMNS):
     return pd.DataFrame.from_dict(table, orient="index").rename_axis("model")
 
 
-def format_table(table, columns=LIFELONG_COLUMNS):
+def format_table(table, columns=LIFELONG_COLUMNS, percent_digits=1):
     """The summary table as text cells `mean ± ci` (Markdown-ready DataFrame),
-    accuracies in % and backward transfer in points, each header with its
-    unit (`dfcnn_tf.units`)."""
+    accuracies in % and backward transfer in points with `percent_digits`
+    decimals, each header with its unit (`dfcnn_tf.units`)."""
     out = pd.DataFrame(index=table.index)
     out["trials"] = table["trials"].astype(int)
     for column in (c for c in columns if c in table.columns):
-        digits = 3 if units.unit(column) is None else 1
+        digits = 3 if units.unit(column) is None else percent_digits
         if any(name in column for name in _ONE_DECIMAL_COLUMNS):
             digits = 1
         scale = units.scale(column)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from dfcnn_tf import metrics, plots, units
 from dfcnn_tf.aggregate import (
+    MULTITASK_COLUMNS,
     format_table,
     load_results,
     paired_differences,
@@ -157,16 +158,35 @@ def summary_markdown(results, figures=None):
 
 
 def multitask_markdown(results):
-    """The page of multi-task runs: mean error rates per model (appendix C)."""
-    per_run = run_summaries(results)
-    numeric = per_run.drop(columns=["model", "seed"]).select_dtypes("number")
-    table = units.in_units(numeric.groupby(per_run["model"]).mean())
-    table.insert(0, "trials", per_run.groupby("model").size())
+    """The page of multi-task runs (appendix C): per model the mean ± 95% CI
+    over trials of the error rates, and DF-CNN's error minus each model's,
+    paired by seed."""
+    table = summary_table(results, MULTITASK_COLUMNS)
+    shown = format_table(table, MULTITASK_COLUMNS, percent_digits=2)
+    paired = []
+    if COMPARED_MODEL in table.index and len(table) > 1:
+        paired = [
+            f"## Selected error of {COMPARED_MODEL} minus each model, paired by "
+            f"seed (points, mean ± 95% CI; negative: {COMPARED_MODEL} errs less)",
+            paired_table(results, "mean_selected_error").to_markdown(
+                disable_numparse=True
+            ),
+        ]
     return (
-        "# Multi-task runs (appendix C)\n\n"
-        f"Mean over trials of each run's summary ({len(per_run)} runs); "
-        "error rates in %.\n\n"
-        f"{table.to_markdown(floatfmt='.2f')}\n"
+        "\n\n".join(
+            [
+                "# Multi-task runs (appendix C)",
+                "Error rates in % over all tasks, mean ± 95% CI over trials. "
+                "`mean_selected_error` is read at the evaluation with the best "
+                "mean validation accuracy (the paper's tables), "
+                "`mean_final_error` after the last epoch.",
+                shown.to_markdown(disable_numparse=True),
+                *paired,
+                "## Runs",
+                run_summaries(results)[["model", "seed"]].to_markdown(),
+            ]
+        )
+        + "\n"
     )
 
 

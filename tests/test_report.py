@@ -173,3 +173,38 @@ def test_backward_transfer_in_points():
         index=pd.Index(["dfcnn"], name="model"),
     )
     assert format_table(table).loc["dfcnn", "backward_transfer (pp)"] == "-1.2 ± 1.0"
+
+
+def mtl_history(model, seed, valid, test):
+    """A multi-task run of 2 tasks evaluated at epochs 5, 10, 15: `valid` and
+    `test` are {epoch: (task 0 accuracy, task 1 accuracy)}."""
+    rows = []
+    for split, values in (("valid", valid), ("test", test)):
+        for epoch, accuracies in values.items():
+            for task, accuracy in enumerate(accuracies):
+                rows.append(
+                    dict(run=f"{model}-{seed}", seed=seed, model=model, task=task,
+                         training_task=0, epoch=epoch, task_epoch=epoch,
+                         split=split, accuracy=accuracy, time=epoch / 10,
+                         scope="all", preset="p", protocol="mtl")
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_multitask_page_reads_error_at_best_mean_validation():
+    from dfcnn_tf.report_page import multitask_markdown
+
+    test = {5: (0.90, 0.80), 10: (0.95, 0.85), 15: (0.99, 0.99)}
+    runs = [  # dfcnn picks epoch 10 (then 5), stl epoch 15 (then 5)
+        mtl_history("dfcnn", 0, {5: (0.5, 0.5), 10: (0.9, 0.8), 15: (0.8, 0.8)}, test),
+        mtl_history("dfcnn", 1, {5: (0.9, 0.9), 10: (0.9, 0.8), 15: (0.8, 0.9)}, test),
+        mtl_history("stl", 0, {5: (0.5, 0.5), 10: (0.6, 0.6), 15: (0.9, 0.9)}, test),
+        mtl_history("stl", 1, {5: (0.9, 0.9), 10: (0.8, 0.8), 15: (0.8, 0.9)}, test),
+    ]
+    page = multitask_markdown(pd.concat(runs, ignore_index=True))
+    dfcnn, stl = [10.0, 15.0], [1.0, 15.0]  # mean test error (%) per seed
+    half = ci95(dfcnn)
+    assert f"| dfcnn   | 2        | 12.50 ± {half:.2f}" in page
+    differences = [d - s for d, s in zip(dfcnn, stl, strict=True)]  # +9, 0
+    assert f"| stl     | 2       | +4.50 ± {ci95(differences):.2f}" in page
+    assert "| 1.00 ± 0.00" in page  # mean final error: 1% in every run
