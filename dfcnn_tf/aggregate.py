@@ -16,6 +16,7 @@ from scipy import stats
 from dfcnn_tf import units
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.results import read_history
+from dfcnn_tf.variants import variant_labels
 
 # Figure 3(a) columns: peak per-task accuracy, forgetting, convergence, time;
 # each peak-based one twice: against the paper's peak (maximum test accuracy)
@@ -60,30 +61,36 @@ def load_results(results_dir, finished_only=True, skipped=None):
             are left out rather than stopping the whole report.
 
     Returns:
-        A long DataFrame (history columns + `preset`, `protocol`).
+        A long DataFrame (history columns + `preset`, `protocol`); its
+        `model` column labels runs of one model under different settings
+        apart (`dfcnn_tf.variants`), e.g. `dfcnn [train.precision=...]`.
 
     Raises:
         FileNotFoundError: if no readable run is found.
     """
-    frames = []
+    frames, configs = [], {}
     for run_dir in run_dirs(results_dir):
         try:
-            frame = _read_run(run_dir, finished_only)
+            read = _read_run(run_dir, finished_only)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             if skipped is not None:
                 skipped[run_dir] = f"{type(error).__name__}: {error}"
             continue
-        if frame is not None:
-            frames.append(frame)
+        if read is not None:
+            frames.append(read[0])
+            configs[len(frames) - 1] = read[1]
     if not frames:
         raise FileNotFoundError(
             f"No readable finished run (run.json) under {results_dir}"
         )
+    for index, label in variant_labels(configs).items():
+        frames[index]["model"] = label
     return pd.concat(frames, ignore_index=True)
 
 
 def _read_run(run_dir, finished_only):
-    """One run's history with `preset` and `protocol`, or None if unfinished."""
+    """One run's history with `preset` and `protocol`, and its configuration;
+    None if unfinished."""
     info = json.loads((run_dir / "run.json").read_text())
     if finished_only and info.get("status") != "finished":
         return None
@@ -91,7 +98,7 @@ def _read_run(run_dir, finished_only):
     frame = read_history(run_dir)
     frame["preset"] = config["preset"]
     frame["protocol"] = config["train"].get("protocol", "lifelong")
-    return frame
+    return frame, config
 
 
 def run_summaries(results):

@@ -2,7 +2,9 @@
 
 Writes into `RESULTS_DIR/report/` (or `--out`) the results section of the
 paper as one page, `summary.md`, with every figure (PNG at 200 dpi, plus SVG
-and PDF) beside its table; `dfcnn_tf.report_page` builds it. Only the argument
+and PDF) beside its table; `dfcnn_tf.report_page` builds it. With
+`--against BASE` it writes `comparison.md` instead: RESULTS_DIR's runs
+against BASE's, paired by model and seed (`dfcnn_tf.comparison`). Only the argument
 parser is imported before parsing, so `--help` answers at once.
 """
 
@@ -18,18 +20,30 @@ def build_parser():
     )
     parser.add_argument("results_dir", help="folder given as --out to the runs")
     parser.add_argument("--out", help="where to write (default: RESULTS_DIR/report)")
+    parser.add_argument(
+        "--against",
+        metavar="BASE",
+        help="write comparison.md instead: each configuration's metrics and "
+        "their difference from the same model's runs of the same seeds in "
+        "the results folder BASE (mean ± 95%% CI over seed pairs)",
+    )
     return parser
 
 
 def main(argv=None):
     """Entry point; returns the exit code (2 if the folder holds no finished run)."""
     args = build_parser().parse_args(argv)
-    from dfcnn_tf.report_page import write_report  # pandas, matplotlib
+    from dfcnn_tf.comparison import write_comparison  # pandas, matplotlib
+    from dfcnn_tf.report_page import write_report
 
     skipped = {}
     try:
-        paths = write_report(args.results_dir, args.out, skipped)
-    except FileNotFoundError as error:
+        if args.against:
+            folders = (args.results_dir, args.against)
+            paths = [write_comparison(*folders, args.out, skipped)]
+        else:
+            paths = write_report(args.results_dir, args.out, skipped)
+    except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:

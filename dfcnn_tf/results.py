@@ -50,16 +50,16 @@ def config_hash(experiment):
 def hash_with_data(config, identity):
     """The run key of a configuration (an `Experiment.to_dict()`, e.g. a
     run's config.json) and a data identity (e.g. its run.json's "data")."""
-    return _hash(_settings(config) | {"data_identity": identity})
+    return _hash(settings(config) | {"data_identity": identity})
 
 
 def settings_hash(config):
     """The hash of a configuration alone, without the data's identity (an
     `Experiment.to_dict()`, e.g. a run's config.json)."""
-    return _hash(_settings(config))
+    return _hash(settings(config))
 
 
-def _settings(config):
+def settings(config):
     """What of a configuration decides the numbers (a deep copy)."""
     config = json.loads(json.dumps(config, default=str))
     config["data"].pop("data_dir", None)
