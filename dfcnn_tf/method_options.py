@@ -4,9 +4,10 @@
 `tucker`, `ewc`, `si`, `lwf`, `agem`, `replay`); a method reads its own
 (its class's `option_record`) and ignores the others. So that a setting is
 never silently ignored, another method's record must stay at its default,
-and the numbers of the method's own record must make sense: finite, no
-negative strength, a positive temperature, reduction or threshold (a
-text field, such as `tucker.init_from`, must be text).
+and so must the DF-CNN's kernel fields (`knowledge_bases`, `transforms`,
+...) for every other method; the numbers of the method's own record must
+make sense: finite, no negative strength, a positive temperature, reduction
+or threshold (a text field, such as `tucker.init_from`, must be text).
 """
 
 import dataclasses
@@ -16,6 +17,15 @@ import numbers
 from dfcnn_tf.errors import ConfigError
 
 OPTION_RECORDS = ("prognn", "den", "tucker", "ewc", "si", "lwf", "agem", "replay")
+# The DF-CNN's generated-kernel fields: other methods leave them at defaults.
+KERNEL_FIELDS = (
+    "knowledge_bases",
+    "transforms",
+    "variant",
+    "deconv_stride",
+    "deconv_activation",
+    "bias_init",
+)
 POSITIVE_FIELDS = ("temperature", "lateral_reduction", "error_threshold")
 
 
@@ -37,6 +47,13 @@ def check_option_records(model):
             reads = f"it reads model.{own}" if own else "it has no options record"
             raise ConfigError(
                 f"model.{name} is set but method {method} does not read it; {reads}"
+            )
+    reads = get_model_class(method).kernel_fields
+    for name in (n for n in KERNEL_FIELDS if n not in reads):
+        if getattr(model, name) != defaults[name]:
+            raise ConfigError(
+                f"model.{name} is set but method {method} does not read it; "
+                "only the DF-CNN's generated kernels do (method dfcnn)"
             )
     if own:
         _check_numbers(own, getattr(model, own))

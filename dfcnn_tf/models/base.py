@@ -89,6 +89,8 @@ class LifelongModel(keras.Model):
     # the `ModelConfig` record of this method's options, if any
     # (dfcnn_tf/method_options.py)
     option_record = None
+    # the generated-kernel fields of `ModelConfig` it reads (DF-CNN only)
+    kernel_fields = ()
 
     protocols = ("lifelong", "mtl")  # the training protocols the method supports
 

@@ -12,6 +12,7 @@ import keras
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.layers import DFConv2D, KnowledgeBase
 from dfcnn_tf.layers.defaults import DEFAULT_BIAS
+from dfcnn_tf.method_options import KERNEL_FIELDS
 from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import task_head
 from dfcnn_tf.registry import register_model
@@ -22,6 +23,7 @@ class DFCNN(GeneratedKernelModel):
     """DF-CNN: shared knowledge bases, task-specific transforms and heads."""
 
     kernel_layer = DFConv2D
+    kernel_fields = KERNEL_FIELDS
 
     def __init__(self, config, input_shape):
         super().__init__(config, input_shape)

@@ -7,7 +7,8 @@ import pytest
 
 from dfcnn_tf.config import validate
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.method_options import OPTION_RECORDS
+from dfcnn_tf.method_options import OPTION_RECORDS, check_option_records
+from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.registry import get_model_class, model_names
 
@@ -65,3 +66,22 @@ def test_own_record_is_read():
 def test_impossible_values_are_refused(name, record, fields, message):
     with pytest.raises(ConfigError, match=rf"model\.{record}\..* {message}"):
         validate(experiment(name, **{record: fields}))
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "model.knowledge_bases=[[2, 8], [2, 8], [2, 8], [2, 8]]",
+        "model.transforms=[[3, 8], [3, 8], [3, 8], [3, 8]]",
+        "model.deconv_stride=1",
+        "model.bias_init=constant",
+    ],
+)
+def test_dfcnn_kernel_fields_are_refused_by_other_methods(setting):
+    field, preset = setting.split("=")[0], get_preset("cifar100_10_cpu")
+    for method in ("stl", "hps", "tf"):
+        changed = apply_overrides(preset.experiment(method), [setting])
+        with pytest.raises(ConfigError, match=f"{field} is set but method {method}"):
+            check_option_records(changed.model)
+    dfcnn = apply_overrides(preset.experiment("dfcnn"), [setting])
+    check_option_records(dfcnn.model)  # the DF-CNN reads them

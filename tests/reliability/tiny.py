@@ -16,6 +16,8 @@ from dfcnn_tf.presets.base import eval_every
 TINY = [
     "model.conv=[[4, 3, 1], [4, 3, 2]]",
     "model.fc_hidden=[8]",
+]
+TINY_DFCNN = [  # only the DF-CNN reads them
     "model.knowledge_bases=[[2, 4], [2, 4]]",
     "model.transforms=[[3, 4], [3, 4]]",
 ]
@@ -26,8 +28,9 @@ INPUT_SHAPE = (8, 8, 3)
 def tiny_experiment(model="dfcnn", **train):
     """The smoke preset's `model`, tiny; 3 epochs per task unless `train` says."""
     experiment = get_preset("cifar100_10_smoke").experiment(model)
-    den = experiment.model.registry_name == "den"
-    experiment = apply_overrides(experiment, TINY + (TINY_DEN if den else []))
+    method = experiment.model.registry_name
+    extra = {"den": TINY_DEN, "dfcnn": TINY_DFCNN}.get(method, [])
+    experiment = apply_overrides(experiment, TINY + extra)
     changes = dict(epochs_per_task=3, batch_size=5, learning_rate=1e-2)
     changes |= eval_every(1)
     train_config = dataclasses.replace(experiment.train, **(changes | train))
