@@ -17,6 +17,8 @@ from dfcnn_tf.training.rng_state import global_rng_state
 from ..learner.test_learner import raw_task
 from ..reliability.tiny import INPUT_SHAPE, tiny_experiment
 
+pytestmark = pytest.mark.slow  # trains tiny learners
+
 
 @pytest.fixture(scope="module")
 def stl_file(tmp_path_factory):
