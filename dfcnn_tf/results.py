@@ -31,6 +31,7 @@ from dfcnn_tf.data.identity import data_identity, source_slug
 from dfcnn_tf.eval_scope import SCOPE, with_scope
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
+from dfcnn_tf.stl_source import source_sha256
 
 HISTORY_FORMATS = ("csv", "parquet")
 
@@ -44,7 +45,18 @@ def config_hash(experiment):
     checkpoint interval, op determinism) are left out: they do not change
     what the run computes.
     """
-    return hash_with_data(experiment.to_dict(), data_identity(experiment.data))
+    return hash_with_data(experiment.to_dict(), run_identity(experiment))
+
+
+def run_identity(experiment):
+    """What a run reads besides its configuration: the data's identity and,
+    for TF (distillation), the SHA-256 of the STL learner file it starts
+    from (`model.tucker.init_from`). `run.json` records it as "data"."""
+    identity = data_identity(experiment.data)
+    source = experiment.model.tucker.init_from
+    if source:
+        identity = {**identity, "init_from_sha256": source_sha256(source)}
+    return identity
 
 
 def hash_with_data(config, identity):
@@ -266,7 +278,7 @@ def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):
     tasks_done = int(history["training_task"].max()) + 1 if len(history) else 0
     info = {"run": run_id(experiment), "seed": experiment.seed, "status": status}
     info["config_hash"] = config_hash(experiment)
-    info["data"] = data_identity(experiment.data)
+    info["data"] = run_identity(experiment)
     info.update(tasks_finished=tasks_done, versions=versions(), **(extra or {}))
     info["history"] = record
     if len(history):

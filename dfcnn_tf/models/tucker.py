@@ -36,8 +36,8 @@ from dfcnn_tf.models.generated import GeneratedKernelModel
 from dfcnn_tf.models.heads import DENSE_STDDEV, task_head
 from dfcnn_tf.models.stl import SingleTaskCNN
 from dfcnn_tf.models.tucker_decomposition import tucker_decompose
-from dfcnn_tf.models.tucker_source import load_stl_source
 from dfcnn_tf.registry import register_model
+from dfcnn_tf.stl_source import load_stl_source
 
 TASK_SLOTS = 10  # T0: task rows of the random initial tensor (10 CIFAR tasks)
 NEW_TASK_NOISE = 0.01  # stddev of the noise on rows added beyond TASK_SLOTS

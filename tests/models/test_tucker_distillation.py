@@ -8,9 +8,9 @@ import pytest
 
 from dfcnn_tf import LifelongLearner
 from dfcnn_tf.errors import ConfigError
-from dfcnn_tf.models.tucker_source import load_stl_source
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.registry import build_model
+from dfcnn_tf.stl_source import load_stl_source
 from dfcnn_tf.training.model_state import model_variables
 from dfcnn_tf.training.rng_state import global_rng_state
 
@@ -114,3 +114,22 @@ def test_other_methods_refuse_the_field(stl_file):
 
     with pytest.raises(ConfigError, match="model.tucker is set but method hps"):
         check_option_records(model)
+
+
+def test_the_stl_file_content_is_part_of_the_run_identity(stl_file, tmp_path):
+    import shutil
+
+    from dfcnn_tf.results import config_hash, run_identity
+
+    path, _, _ = stl_file
+    copy = tmp_path / "stl.learner"
+    shutil.copy(path, copy)
+    experiment = tf_experiment(copy)
+    before = config_hash(experiment)
+    assert "init_from_sha256" in run_identity(experiment)
+    with open(copy, "ab") as file:  # another STL under the same name
+        file.write(b"\0")
+    assert config_hash(experiment) != before
+    copy.unlink()
+    with pytest.raises(ConfigError, match="init_from=.*no such file"):
+        config_hash(experiment)

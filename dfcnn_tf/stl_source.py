@@ -1,4 +1,4 @@
-"""The saved STL learner a "TF (distillation)" model starts from.
+"""The saved STL learner a "TF (distillation)" model starts from, and its hash.
 
 See docs/method.md, section 'Baselines'. `model.tucker.init_from` names a
 learner file written by `--model stl --save-model FILE`. The released code
@@ -30,11 +30,7 @@ def load_stl_source(path):
     from dfcnn_tf.saved_learner import read_saved_learner
     from dfcnn_tf.training.rng_state import global_rng_state, set_global_rng_state
 
-    if not Path(path).is_file():
-        raise ConfigError(
-            f"{FIELD}={path}: no such file; it must name a saved STL learner "
-            "(python -m dfcnn_tf.lifelong --model stl --save-model FILE)"
-        )
+    _check_exists(path)
     state = global_rng_state()
     try:
         saved = read_saved_learner(path)
@@ -51,3 +47,24 @@ def load_stl_source(path):
     finally:
         set_global_rng_state(state)
     return model, tuple(saved.tasks)
+
+
+def source_sha256(path):
+    """The SHA-256 of the learner file: part of a run's identity, so a run
+    started from another STL is never read back as the same run.
+
+    Raises:
+        ConfigError: naming the field, if there is no such file.
+    """
+    from dfcnn_tf.data.task_sources import file_sha256
+
+    _check_exists(path)
+    return file_sha256(Path(path))
+
+
+def _check_exists(path):
+    if not Path(path).is_file():
+        raise ConfigError(
+            f"{FIELD}={path}: no such file; it must name a saved STL learner "
+            "(python -m dfcnn_tf.lifelong --model stl --save-model FILE)"
+        )
