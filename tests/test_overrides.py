@@ -4,6 +4,7 @@ Every test starts from the `cifar100_10_smoke` preset's dfcnn experiment.
 """
 
 import dataclasses
+import json
 
 import pytest
 
@@ -14,9 +15,11 @@ from dfcnn_tf.config import (
     TransformSpec,
     validate,
 )
+from dfcnn_tf.config_file import experiment_from_dict
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.overrides import apply_overrides, valid_keys
-from dfcnn_tf.presets import get_preset
+from dfcnn_tf.presets import PRESETS, get_preset
+from dfcnn_tf.results import settings_hash
 
 
 @pytest.fixture
@@ -294,3 +297,14 @@ def test_validate_dropout_out_of_range(experiment, dropout):
 
 def test_validate_accepts_dropout_zero(experiment):
     validate(apply_overrides(experiment, ["model.dropout=0"]))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_survives_its_config_json(name):
+    """A run's config.json read back is the same configuration (same hash):
+    no field of a preset holds a value of another type than the field's."""
+    preset = get_preset(name)
+    for model in preset.models:
+        written = json.loads(json.dumps(preset.experiment(model).to_dict()))
+        read = experiment_from_dict(written, "config.json").to_dict()
+        assert settings_hash(read) == settings_hash(written), (name, model)

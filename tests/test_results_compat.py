@@ -29,13 +29,17 @@ def test_committed_run_keeps_its_hash_and_id(folder):
     run = json.loads((folder / "run.json").read_text())
     recorded, data = run["config_hash"], run.get("data")
     experiment = experiment_from_dict(config, str(folder))
+    # The multi-task presets wrote data.percent as an int until they were
+    # fixed: read back, it is a float, which hashes otherwise.
+    int_percent = isinstance(config["data"].get("percent"), int)
     # Runs recorded before the data identity have other ids now; a TF
     # (distillation) run's id needs its STL file.
-    if data is not None and not experiment.model.tucker.init_from:
+    if data is not None and not experiment.model.tucker.init_from and not int_percent:
         assert run_id(experiment) == folder.name
     if data is not None:
         assert hash_with_data(config, data) == recorded
-        assert hash_with_data(experiment.to_dict(), data) == recorded
+        if not int_percent:
+            assert hash_with_data(experiment.to_dict(), data) == recorded
         return
     assert settings_hash(config) == recorded
     if not config["model"]["knowledge_bases"]:  # DF-CNN: issue 15 changed it

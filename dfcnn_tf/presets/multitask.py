@@ -74,28 +74,32 @@ CIFAR10_TRAIN = TrainConfig(
 PRESETS = (
     _preset(
         "mnist_hetero",
-        DataConfig(dataset="mnist", num_tasks=5, task_set="heterogeneous", percent=3),
+        DataConfig(dataset="mnist", num_tasks=5, task_set="heterogeneous", percent=3.0),
         dataclasses.replace(MNIST_TRAIN, epochs_per_task=100),
         _mnist_models((12, 24), (24, 48), (24, 48)),
         "Table 1 (appendix C): MNIST heterogeneous, 3% of data: DF-CNN 0.78% error",
     ),
     _preset(
         "mnist_homog",
-        DataConfig(dataset="mnist", num_tasks=10, task_set="homogeneous", percent=3),
+        DataConfig(dataset="mnist", num_tasks=10, task_set="homogeneous", percent=3.0),
         dataclasses.replace(MNIST_TRAIN, epochs_per_task=50),
         _mnist_models((12, 40), (24, 64), (24, 64)),
         "Table 1 (appendix C): MNIST homogeneous error rates",
     ),
     _preset(
         "cifar10_hetero",
-        DataConfig(dataset="cifar10", num_tasks=5, task_set="heterogeneous", percent=4),
+        DataConfig(
+            dataset="cifar10", num_tasks=5, task_set="heterogeneous", percent=4.0
+        ),
         dataclasses.replace(CIFAR10_TRAIN, epochs_per_task=400),
         _cifar10_models(),
         "Table 2 (appendix C): CIFAR-10 heterogeneous; at 70%: DF-CNN 6.9% error",
     ),
     _preset(
         "cifar10_homog",
-        DataConfig(dataset="cifar10", num_tasks=10, task_set="homogeneous", percent=4),
+        DataConfig(
+            dataset="cifar10", num_tasks=10, task_set="homogeneous", percent=4.0
+        ),
         dataclasses.replace(CIFAR10_TRAIN, epochs_per_task=200),
         _cifar10_models(),
         "Table 2 (appendix C): CIFAR-10 homogeneous error rates",
