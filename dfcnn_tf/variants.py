@@ -29,8 +29,9 @@ def flat_settings(config):
         if isinstance(value, dict):
             for key, item in value.items():
                 walk(f"{prefix}.{key}" if prefix else key, item)
-        else:
-            flat[prefix] = json.dumps(value, sort_keys=True)
+        else:  # 3 and 3.0 are one setting (older configs wrote some ints)
+            integral = isinstance(value, float) and value.is_integer()
+            flat[prefix] = json.dumps(int(value) if integral else value, sort_keys=True)
 
     walk("", settings(config))
     return {k: v for k, v in flat.items() if k not in PER_TRIAL}

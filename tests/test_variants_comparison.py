@@ -38,6 +38,13 @@ def test_labels_show_the_settings_that_vary_away_from_the_default():
     }
 
 
+def test_an_integer_and_its_float_are_one_setting():
+    configs = {"a": config("stl", 0), "b": config("stl", 1)}
+    configs["a"]["data"]["percent"] = 3
+    configs["b"]["data"]["percent"] = 3.0
+    assert set(variant_labels(configs).values()) == {"stl"}
+
+
 def test_an_stl_file_per_seed_is_not_another_configuration():
     configs = {str(s): config("tf", s) for s in range(2)}
     for seed, experiment in configs.items():
