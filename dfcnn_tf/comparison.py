@@ -41,6 +41,12 @@ def compare(results, base):
             f"the folders hold runs of several protocols ({sorted(protocols)}); "
             "compare runs of one protocol"
         )
+    presets = [sorted(set(frame["preset"])) for frame in (results, base)]
+    if presets[0] != presets[1]:
+        raise ValueError(
+            f"the folders hold runs of other presets ({presets[0]} and "
+            f"{presets[1]}); pairing by seed compares runs on the same data"
+        )
     ours, theirs = run_summaries(results), run_summaries(base)
     protocol = protocols.pop()
     columns = [c for c in COLUMNS[protocol] if c in ours.columns]

@@ -97,3 +97,11 @@ def test_protocols_are_not_mixed(tmp_path):
     write_run(tmp_path / "b", "r0", config("stl", 0, protocol="mtl"), 0.5)
     with pytest.raises(ValueError, match="several protocols"):
         compare(load_results(tmp_path / "a"), load_results(tmp_path / "b"))
+
+
+def test_presets_are_not_mixed(tmp_path):
+    write_run(tmp_path / "a", "r0", config("stl", 0), 0.5)
+    other = get_preset("cifar100_10_quick").experiment("stl", 0).to_dict()
+    write_run(tmp_path / "b", "r0", other, 0.5)
+    with pytest.raises(ValueError, match="other presets"):
+        compare(load_results(tmp_path / "a"), load_results(tmp_path / "b"))
