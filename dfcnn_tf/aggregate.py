@@ -161,10 +161,16 @@ def format_table(table, columns=LIFELONG_COLUMNS, percent_digits=1):
         scale = units.scale(column)
         mean, ci = table[column] * scale, table[f"{column}_ci95"] * scale
         out[units.header(column)] = [
-            f"{m:.{digits}f}" if np.isnan(c) else f"{m:.{digits}f} ± {c:.{digits}f}"
-            for m, c in zip(mean, ci, strict=True)
+            mean_ci_text(m, c, digits) for m, c in zip(mean, ci, strict=True)
         ]
     return out
+
+
+def mean_ci_text(mean, half, digits, signed=False):
+    """One table cell: `mean ± half` with `digits` decimals, the mean alone
+    when the interval is NaN (one trial); `signed` writes the mean's sign."""
+    text = f"{mean:+.{digits}f}" if signed else f"{mean:.{digits}f}"
+    return text if np.isnan(half) else f"{text} ± {half:.{digits}f}"
 
 
 def paired_differences(results, reference, column="mean_peak_accuracy"):

@@ -10,10 +10,12 @@ measures a precision mode, the shared image draw or an initialisation
 against the float32 default runs.
 """
 
+from pathlib import Path
+
 import pandas as pd
 
 from dfcnn_tf import units
-from dfcnn_tf.aggregate import MULTITASK_COLUMNS, ci95, run_summaries
+from dfcnn_tf.aggregate import ci95, load_results, mean_ci_text, run_summaries
 
 COLUMNS = {  # the compared metrics of each protocol
     "lifelong": (
@@ -22,7 +24,7 @@ COLUMNS = {  # the compared metrics of each protocol
         "mean_final_accuracy",
         "mean_forgetting_ratio",
     ),
-    "mtl": MULTITASK_COLUMNS[:2],
+    "mtl": ("mean_selected_error", "mean_final_error"),
 }
 
 
@@ -77,17 +79,13 @@ def _cell(runs, reference, column):
         return f"{mean} (no common seed)"
     scale, digits = units.scale(column), _digits(column)
     diff, half = paired.mean() * scale, ci95(paired) * scale
-    text = f"{diff:+.{digits}f}"
-    if not pd.isna(half):
-        text += f" ± {half:.{digits}f}"
-    return f"{mean} ({text})"
+    return f"{mean} ({mean_ci_text(diff, half, digits, signed=True)})"
 
 
 def _mean(values, column, ci=False):
     scale, digits = units.scale(column), _digits(column)
-    text = f"{values.mean() * scale:.{digits}f}"
-    half = ci95(values) * scale
-    return f"{text} ± {half:.{digits}f}" if ci and not pd.isna(half) else text
+    half = ci95(values) * scale if ci else float("nan")
+    return mean_ci_text(values.mean() * scale, half, digits)
 
 
 def _digits(column):
@@ -100,12 +98,9 @@ def write_comparison(folder, base_folder, out_dir=None, skipped=None):
 
     Raises:
         FileNotFoundError: if a folder holds no readable finished run.
-        ValueError: if the runs are of more than one protocol.
+        ValueError: if the runs are of more than one protocol, or the two
+            folders' of other presets.
     """
-    from pathlib import Path
-
-    from dfcnn_tf.aggregate import load_results
-
     results = load_results(folder, skipped=skipped)
     base = load_results(base_folder, skipped=skipped)
     out_dir = Path(out_dir or Path(folder) / "report")

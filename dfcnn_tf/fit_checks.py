@@ -39,10 +39,9 @@ def check_source_task(model, task_id, task):
     """Raises `ConfigError` if `model` started from a saved learner
     (`model.tucker.init_from`) whose task `task_id` is not `task`: other
     classes or normalisation statistics, i.e. other data or another seed."""
-    sources = getattr(model, "source_tasks", ())
-    if task_id >= len(sources):
+    if task_id >= len(model.source_tasks):
         return
-    differences = sources[task_id].differences(task)
+    differences = model.source_tasks[task_id].differences(task)
     if differences:
         raise ConfigError(
             f"model.tucker.init_from: task {task_id + 1} ({task.label!r}) is not "

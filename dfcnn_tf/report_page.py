@@ -17,6 +17,7 @@ from dfcnn_tf.aggregate import (
     MULTITASK_COLUMNS,
     format_table,
     load_results,
+    mean_ci_text,
     paired_differences,
     run_summaries,
     summary_table,
@@ -88,7 +89,7 @@ def paired_table(results, column="mean_peak_accuracy"):
     """`COMPARED_MODEL`'s `column` minus each model's, as text cells (points)."""
     paired = paired_differences(results, COMPARED_MODEL, column)
     cells = [
-        f"{d:+.2f}" if pd.isna(c) else f"{d:+.2f} ± {c:.2f}"
+        mean_ci_text(d, c, units.POINT_DIGITS, signed=True)
         for d, c in zip(
             paired.difference * 100, paired.difference_ci95 * 100, strict=True
         )

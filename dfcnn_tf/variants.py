@@ -37,17 +37,13 @@ def flat_settings(config):
     return {k: v for k, v in flat.items() if k not in PER_TRIAL}
 
 
-def variant_labels(configs, defaults=None):
+def variant_labels(configs):
     """`{run: label}` for `{run: config dict}` (each run's config.json).
 
-    Args:
-        configs: the runs' configurations.
-        defaults: `defaults(config)` -> the flat settings of the preset's
-            default for that run's model and seed, or None where unknown
-            (then every varying setting is shown). By default from the
-            preset registry.
+    A setting is shown where it varies among the model's runs and differs
+    from the run's preset default (every varying one where the preset or
+    model is unknown).
     """
-    defaults = defaults or _preset_default
     by_model = {}
     for run, config in configs.items():
         by_model.setdefault(config["model"]["name"], {})[run] = config
@@ -57,7 +53,7 @@ def variant_labels(configs, defaults=None):
         keys = sorted({key for values in flat.values() for key in values})
         varying = [k for k in keys if len({v.get(k) for v in flat.values()}) > 1]
         for run, values in flat.items():
-            default = defaults(runs[run])
+            default = _preset_default(runs[run])
             shown = [
                 f"{key}={_text(values.get(key))}"
                 for key in varying

@@ -91,6 +91,9 @@ class LifelongModel(keras.Model):
     option_record = None
     # the generated-kernel fields of `ModelConfig` it reads (DF-CNN only)
     kernel_fields = ()
+    # `TaskInfo` of the tasks of a saved learner it started from, by task id
+    # (TF from an STL: `model.tucker.init_from`); checked before training
+    source_tasks = ()
 
     protocols = ("lifelong", "mtl")  # the training protocols the method supports
 

@@ -67,12 +67,11 @@ class TensorFactorisedCNN(GeneratedKernelModel):
     def __init__(self, config, input_shape, initial_kernels=None, source=None):
         super().__init__(config, input_shape)
         shapes = _kernel_shapes(config, self.input_shape)
-        self.source_tasks = ()
         if source is None and config.tucker.init_from:
             source, self.source_tasks = load_stl_source(config.tucker.init_from)
         # The STL tasks' biases and heads as arrays: holding the STL model
         # itself would make its variables part of this model's.
-        self._source_tasks = _stl_task_values(_checked_source(source))
+        self._source_values = _stl_task_values(_checked_source(source))
         if source is not None:
             initial_kernels = _stl_kernels(source)
         elif initial_kernels is None:
@@ -116,13 +115,13 @@ class TensorFactorisedCNN(GeneratedKernelModel):
     def add_task(self, num_classes):
         """Adds a task; from an STL, its task of this index's biases and head."""
         task_id = super().add_task(num_classes)
-        if task_id < len(self._source_tasks):
+        if task_id < len(self._source_values):
             self._copy_stl_task(task_id)
         return task_id
 
     def _copy_stl_task(self, task_id):
         """Task `task_id` takes the source STL task's conv biases and head."""
-        biases, dense = self._source_tasks[task_id]
+        biases, dense = self._source_values[task_id]
         for layer, bias in zip(self.conv_layers(task_id), biases, strict=True):
             layer.bias.assign(bias)
         targets = _layers_of(self.towers[task_id], keras.layers.Dense)
