@@ -14,8 +14,11 @@ import numpy as np
 import tensorflow as tf
 
 from dfcnn_tf.precision import FLOAT32, evaluation_policy, layer_policy
+from dfcnn_tf.training.retracing import quiet_per_task_retracing
 
 SPLITS = ("train", "valid", "test")
+
+quiet_per_task_retracing()  # one compiled function per task, by design
 
 
 class Evaluator:

@@ -14,8 +14,11 @@ import tensorflow as tf
 
 from dfcnn_tf.models.base import TrainingStage
 from dfcnn_tf.precision import FLOAT32, layer_policy, training_policy
+from dfcnn_tf.training.retracing import quiet_per_task_retracing
 
 REDUCTIONS = {"sum": tf.reduce_sum, "mean": tf.reduce_mean}
+
+quiet_per_task_retracing()  # one compiled epoch per task, by design
 
 
 class TaskLearner:
