@@ -307,17 +307,19 @@ class LifelongLearner:
         """
         saved = read_saved_learner(path)
         learner = cls(saved.experiment, progress=progress, checkpoint=checkpoint)
-        learner._build_model(saved.input_shape)
+        with saved.model_options() as options:
+            learner._build_model(saved.input_shape, **options)
         saved.restore_into(learner.model)
         learner.tasks, learner._state = saved.tasks, saved.state
         return learner
 
-    def _build_model(self, input_shape):
-        """Seeds every generator and builds the model (no tasks yet)."""
+    def _build_model(self, input_shape, **options):
+        """Seeds every generator and builds the model (no tasks yet;
+        `options`: keyword arguments of the method's class)."""
         if self.experiment.train.deterministic:
             tf.config.experimental.enable_op_determinism()  # process-wide
         keras.utils.set_random_seed(self.experiment.seed)
-        self.model = build_model(self.experiment.model, input_shape)
+        self.model = build_model(self.experiment.model, input_shape, **options)
         check_protocol(self.model, self.experiment.train.protocol)
         self.evaluator = self._evaluator()
 

@@ -7,7 +7,10 @@ Layout (README, "Keep a learner"):
   states, and the manifest `{key: [shape, dtype]}` of the model variables;
 - `variables/<key>.npy`: every model variable once, under its
   `model_state.model_variables` key (a shared knowledge base is one entry,
-  however many tasks use it).
+  however many tasks use it);
+- `files/<name>`: files the model needs to be rebuilt, byte for byte (the
+  saved STL learner a TF (distillation) model started from), listed in the
+  record's `files`.
 
 Why not a `.keras` file: a learner is more than a Keras model (tasks added
 one by one, random states, history), and a model whose structure grows with
@@ -31,15 +34,18 @@ from dfcnn_tf.errors import LearnerError
 FORMAT = 1
 RECORD = "learner.json"
 VARIABLES = "variables/"
+FILES = "files/"
 
 
-def write_learner(path, record, variables):
-    """Writes the record and the variables' values to `path` atomically.
+def write_learner(path, record, variables, files=None):
+    """Writes the record, the variables' values and `files` to `path` atomically.
 
     Args:
         path: the file to write (its folder must exist).
-        record: the JSON-ready dict (the format version is added).
+        record: the JSON-ready dict (the format version and the names of
+            `files` are added).
         variables: `{key: variable or array}`.
+        files: `{name: bytes}` to keep inside the archive.
 
     Raises:
         LearnerError: if the folder does not exist or cannot be written.
@@ -47,28 +53,32 @@ def write_learner(path, record, variables):
     path = Path(path)
     if not path.parent.is_dir():
         raise LearnerError(f"{path}: folder {path.parent} does not exist")
-    record = {"format": FORMAT, **record}
+    files = files or {}
+    record = {"format": FORMAT, **record, "files": sorted(files)}
     try:
         with atomic_path(path) as temporary, open(temporary, "wb") as file:
-            _write_archive(file, record, variables)
+            _write_archive(file, record, variables, files)
     except OSError as error:
         raise LearnerError(f"{path}: writing failed ({error.strerror})") from None
 
 
-def _write_archive(file, record, variables):
+def _write_archive(file, record, variables, files):
     with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr(RECORD, json.dumps(record))
         for key, value in variables.items():
             with archive.open(f"{VARIABLES}{key}.npy", "w", force_zip64=True) as entry:
                 np.lib.format.write_array(entry, np.asarray(value), allow_pickle=False)
+        for name, data in files.items():
+            archive.writestr(f"{FILES}{name}", data)
 
 
 def read_learner(path):
     """Reads a learner file.
 
     Returns:
-        `(record, read)`: the record dict and `read(key) -> np.ndarray`,
-        valid while the process runs (the values are read into memory).
+        `(record, read, files)`: the record dict, `read(key) -> np.ndarray`
+        (the values are read into memory) and `{name: bytes}` of the files
+        kept inside.
 
     Raises:
         LearnerError: if the file is missing, not a learner file, of another
@@ -79,9 +89,10 @@ def read_learner(path):
         with zipfile.ZipFile(path) as archive:
             record = _read_record(path, archive)
             values = _read_values(path, archive, record)
+            files = _read_files(path, archive, record)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise _unreadable(path, error) from None
-    return record, values.__getitem__
+    return record, values.__getitem__, files
 
 
 def read_record(path):
@@ -145,3 +156,14 @@ def _read_values(path, archive, record):
         except KeyError:
             raise LearnerError(f"{path}: damaged: variable {key!r} missing") from None
     return values
+
+
+def _read_files(path, archive, record):
+    """The files kept inside (none in files written before there were any)."""
+    files = {}
+    for name in record.get("files", []):
+        try:
+            files[name] = archive.read(f"{FILES}{name}")
+        except KeyError:
+            raise LearnerError(f"{path}: damaged: file {name!r} missing") from None
+    return files

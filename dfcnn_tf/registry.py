@@ -43,9 +43,10 @@ def get_model_class(name):
     return _MODELS[name]
 
 
-def build_model(config, input_shape):
-    """Builds the lifelong model of `config`'s method, with no tasks yet."""
-    return get_model_class(config.registry_name)(config, input_shape)
+def build_model(config, input_shape, **options):
+    """Builds the lifelong model of `config`'s method, with no tasks yet
+    (`options`: keyword arguments of that method's class)."""
+    return get_model_class(config.registry_name)(config, input_shape, **options)
 
 
 def _import_models():

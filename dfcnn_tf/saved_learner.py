@@ -8,9 +8,17 @@ configuration to the recorded values (adding the tasks in order, as the
 checkpoints do: `dfcnn_tf.training.restore`). The global random states are
 restored last, so the next task starts exactly where the saved learner
 would have gone on.
+
+A model built from another file (TF (distillation) from the saved STL
+learner `model.tucker.init_from` names) is saved with a copy of that file,
+so its learner file loads, and goes on learning the STL's tasks, wherever it
+is moved and whatever becomes of the original.
 """
 
+import contextlib
 import dataclasses
+import tempfile
+from pathlib import Path
 
 from dfcnn_tf.config_file import experiment_from_dict
 from dfcnn_tf.errors import ConfigError, LearnerError
@@ -21,6 +29,8 @@ from dfcnn_tf.training.checkpoint import Resume, columns_to_rows, rows_to_column
 from dfcnn_tf.training.model_state import manifest, model_variables
 from dfcnn_tf.training.restore import StateMismatchError, restore_model
 from dfcnn_tf.training.rng_state import global_rng_state, set_global_rng_state
+
+SOURCE = "init_from.learner"  # the copy of the file the model started from
 
 
 def save_learner(learner, state, path):
@@ -44,7 +54,8 @@ def save_learner(learner, state, path):
         "manifest": manifest(variables),
     }
     values = {key: variable.numpy() for key, variable in variables.items()}
-    write_learner(path, record, values)
+    source = learner.model.source_file_bytes
+    write_learner(path, record, values, {} if source is None else {SOURCE: source})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +70,7 @@ class SavedLearner:
         state: the run's `Resume` (rows, clock, mini-batch generator).
         record: the whole record.
         read: `read(key)` -> a variable's saved value.
+        files: `{name: bytes}` of the files kept inside.
     """
 
     path: str
@@ -68,6 +80,19 @@ class SavedLearner:
     state: Resume
     record: dict
     read: object
+    files: dict
+
+    @contextlib.contextmanager
+    def model_options(self):
+        """The keyword arguments of `build_model` that rebuild the model from
+        the files kept inside, which stay on disk while the context lasts."""
+        if SOURCE not in self.files:
+            yield {}
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / SOURCE
+            path.write_bytes(self.files[SOURCE])
+            yield {"source_file": str(path)}
 
     def restore_into(self, model):
         """Adds the saved tasks to `model` (built, no tasks) and assigns the
@@ -92,7 +117,7 @@ def read_saved_learner(path):
         LearnerError: if the file is missing, not a learner file, of another
             format version, or damaged.
     """
-    record, read = read_learner(path)
+    record, read, files = read_learner(path)
     try:
         experiment = experiment_from_dict(record["experiment"], f"learner {path}")
         tasks = [TaskInfo.from_dict(t) for t in record["tasks"]]
@@ -107,4 +132,4 @@ def read_saved_learner(path):
         if isinstance(error, ConfigError):
             raise LearnerError(str(error)) from None
         raise LearnerError(f"{path}: damaged record ({error!r})") from None
-    return SavedLearner(str(path), experiment, tasks, shape, state, record, read)
+    return SavedLearner(str(path), experiment, tasks, shape, state, record, read, files)

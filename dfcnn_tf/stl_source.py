@@ -5,13 +5,20 @@ learner file written by `--model stl --save-model FILE`. The released code
 starts its TF (distillation) runs the same way, from the parameters its STL
 run of the same trial saved. Those were the parameters at the STL's best
 validation epoch; a saved learner holds its final ones.
+
+A TF learner file keeps a copy of the STL file (`dfcnn_tf.saved_learner`).
+Loading it registers that copy's hash under the path the configuration
+names, so the run's identity stays the same once the original is gone.
 """
 
+import hashlib
 from pathlib import Path
 
 from dfcnn_tf.errors import ConfigError, LearnerError
 
 FIELD = "model.tucker.init_from"
+
+_COPIES = {}  # init_from path -> SHA-256 of a learner file's copy of it
 
 
 def load_stl_source(path):
@@ -51,15 +58,23 @@ def load_stl_source(path):
 
 def source_sha256(path):
     """The SHA-256 of the learner file: part of a run's identity, so a run
-    started from another STL is never read back as the same run.
+    started from another STL is never read back as the same run. Where the
+    file no longer exists, that of a loaded learner's copy of it.
 
     Raises:
-        ConfigError: naming the field, if there is no such file.
+        ConfigError: naming the field, if there is no such file nor copy.
     """
     from dfcnn_tf.data.task_sources import file_sha256
 
+    if not Path(path).is_file() and str(path) in _COPIES:
+        return _COPIES[str(path)]
     _check_exists(path)
     return file_sha256(Path(path))
+
+
+def register_copy(path, data):
+    """Records that a loaded learner's copy `data` (bytes) stands for `path`."""
+    _COPIES[str(path)] = hashlib.sha256(data).hexdigest()
 
 
 def _check_exists(path):

@@ -94,6 +94,9 @@ class LifelongModel(keras.Model):
     # `TaskInfo` of the tasks of a saved learner it started from, by task id
     # (TF from an STL: `model.tucker.init_from`); checked before training
     source_tasks = ()
+    # the bytes of that saved learner's file: a learner file of this model
+    # keeps a copy, so it loads without the original (dfcnn_tf/saved_learner.py)
+    source_file_bytes = None
 
     protocols = ("lifelong", "mtl")  # the training protocols the method supports
 

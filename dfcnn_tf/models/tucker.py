@@ -26,6 +26,8 @@ below `config.tucker.error_threshold` (released code: 1e-3):
   `TensorFactorisedCNN.from_stl(...)` takes a model in memory.
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
 
@@ -37,7 +39,7 @@ from dfcnn_tf.models.heads import DENSE_STDDEV, task_head
 from dfcnn_tf.models.stl import SingleTaskCNN
 from dfcnn_tf.models.tucker_decomposition import tucker_decompose
 from dfcnn_tf.registry import register_model
-from dfcnn_tf.stl_source import load_stl_source
+from dfcnn_tf.stl_source import load_stl_source, register_copy
 
 TASK_SLOTS = 10  # T0: task rows of the random initial tensor (10 CIFAR tasks)
 NEW_TASK_NOISE = 0.01  # stddev of the noise on rows added beyond TASK_SLOTS
@@ -54,6 +56,10 @@ class TensorFactorisedCNN(GeneratedKernelModel):
         initial_kernels: one stacked kernel tensor `(k, k, c_in, c_out, T)`
             per conv layer to decompose, the same `T` for all; by default a
             random truncated-normal tensor with `TASK_SLOTS` slots.
+        source: a trained `SingleTaskCNN` to start from (`from_stl`).
+        source_file: where to read the saved STL learner that
+            `config.tucker.init_from` names, if not from that path: a loaded
+            learner file's own copy of it (`dfcnn_tf.saved_learner`).
 
     Raises:
         ConfigError: if the threshold is outside `[0, 1)`, there is no conv
@@ -64,11 +70,17 @@ class TensorFactorisedCNN(GeneratedKernelModel):
 
     kernel_layer = TuckerConv2D
 
-    def __init__(self, config, input_shape, initial_kernels=None, source=None):
+    def __init__(
+        self, config, input_shape, initial_kernels=None, source=None, source_file=None
+    ):
         super().__init__(config, input_shape)
         shapes = _kernel_shapes(config, self.input_shape)
         if source is None and config.tucker.init_from:
-            source, self.source_tasks = load_stl_source(config.tucker.init_from)
+            path = source_file or config.tucker.init_from
+            source, self.source_tasks = load_stl_source(path)
+            self.source_file_bytes = Path(path).read_bytes()
+            if source_file is not None:
+                register_copy(config.tucker.init_from, self.source_file_bytes)
         # The STL tasks' biases and heads as arrays: holding the STL model
         # itself would make its variables part of this model's.
         self._source_values = _stl_task_values(_checked_source(source))

@@ -179,7 +179,7 @@ def test_a_failed_save_leaves_the_previous_file(trained, tmp_path, monkeypatch):
     before = path.read_bytes()
     import dfcnn_tf.learner_file as learner_file
 
-    def broken(file, record, variables):
+    def broken(file, record, variables, files):
         file.write(b"PK half an archive")
         raise OSError(28, "No space left on device")
 

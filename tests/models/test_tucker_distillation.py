@@ -2,6 +2,7 @@
 (`model.tucker.init_from`), as the released code starts it from its STL run."""
 
 import dataclasses
+import shutil
 
 import numpy as np
 import pytest
@@ -65,6 +66,32 @@ def test_trains_on_the_stl_tasks_and_saves_and_loads(stl_file, tmp_path):
         np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
 
 
+def test_a_saved_learner_loads_and_goes_on_without_the_stl_file(stl_file, tmp_path):
+    """The learner file keeps a copy of the STL file: after the original is
+    gone, the loaded learner learns the STL's next task exactly as a learner
+    that never stopped, and saves and loads again."""
+    path, _, tasks = stl_file
+    copy = tmp_path / "stl.learner"
+    shutil.copy(path, copy)
+    uninterrupted = LifelongLearner(tf_experiment(copy, epochs_per_task=2))
+    uninterrupted.learn(tasks[0])
+    uninterrupted.save(tmp_path / "tf.learner")
+    uninterrupted.learn(tasks[1])
+    copy.unlink()
+    loaded = LifelongLearner.load(tmp_path / "tf.learner")
+    loaded.attach(tasks[0])
+    loaded.learn(tasks[1])
+    ours, theirs = model_variables(uninterrupted.model), model_variables(loaded.model)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+    loaded.save(tmp_path / "again.learner")
+    again = LifelongLearner.load(tmp_path / "again.learner")
+    np.testing.assert_array_equal(
+        again.model(tasks[1].x_test, 1), loaded.model(tasks[1].x_test, 1)
+    )
+
+
 @pytest.mark.parametrize("protocol", ["lifelong", "mtl"])
 def test_refuses_tasks_the_stl_did_not_learn(stl_file, protocol):
     path, _, tasks = stl_file
@@ -117,8 +144,6 @@ def test_other_methods_refuse_the_field(stl_file):
 
 
 def test_the_stl_file_content_is_part_of_the_run_identity(stl_file, tmp_path):
-    import shutil
-
     from dfcnn_tf.results import config_hash, run_identity
 
     path, _, _ = stl_file
