@@ -109,6 +109,22 @@ def read_record(path):
         raise _unreadable(path, error) from None
 
 
+def read_kept_file(path, name):
+    """The bytes of the file `name` kept inside the learner file `path`.
+
+    Raises:
+        LearnerError: as `read_learner`, or if it keeps no such file.
+    """
+    path = _existing(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read(f"{FILES}{name}")
+    except KeyError:
+        raise LearnerError(f"{path}: keeps no file {name!r}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise _unreadable(path, error) from None
+
+
 def _existing(path):
     path = Path(path)
     if not path.is_file():

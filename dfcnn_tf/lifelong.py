@@ -236,6 +236,7 @@ def continuation(args):
     """
     from dfcnn_tf.config_file import experiment_from_dict
     from dfcnn_tf.learner_file import read_record
+    from dfcnn_tf.saved_learner import register_kept_source
 
     chosen = {"--preset": args.preset, "--config": args.config, "--model": args.model}
     chosen |= {"--seed": args.seed, "--seeds": args.seeds}
@@ -247,6 +248,7 @@ def continuation(args):
         )
     record = read_record(args.from_model)
     experiment = experiment_from_dict(record["experiment"], args.from_model)
+    register_kept_source(args.from_model, record, experiment)
     learned = len(record.get("tasks", []))
     if args.num_tasks is None:
         experiment = dataclasses.replace(

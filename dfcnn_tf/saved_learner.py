@@ -22,8 +22,9 @@ from pathlib import Path
 
 from dfcnn_tf.config_file import experiment_from_dict
 from dfcnn_tf.errors import ConfigError, LearnerError
-from dfcnn_tf.learner_file import read_learner, write_learner
+from dfcnn_tf.learner_file import read_kept_file, read_learner, write_learner
 from dfcnn_tf.results import versions
+from dfcnn_tf.stl_source import register_copy
 from dfcnn_tf.task_info import TaskInfo
 from dfcnn_tf.training.checkpoint import Resume, columns_to_rows, rows_to_columns
 from dfcnn_tf.training.model_state import manifest, model_variables
@@ -108,6 +109,15 @@ class SavedLearner:
         except StateMismatchError as error:
             raise LearnerError(f"{self.path}: {error}") from None
         set_global_rng_state(self.record["global_rng"])
+
+
+def register_kept_source(path, record, experiment):
+    """Before the learner file `path` (its `record`) is loaded: a run of its
+    `experiment` is identified by its copy of the STL file, should the file
+    `model.tucker.init_from` names be gone (`stl_source.source_sha256`)."""
+    source = experiment.model.tucker.init_from
+    if source and SOURCE in record.get("files", []):
+        register_copy(source, read_kept_file(path, SOURCE))
 
 
 def read_saved_learner(path):

@@ -92,6 +92,30 @@ def test_a_saved_learner_loads_and_goes_on_without_the_stl_file(stl_file, tmp_pa
     )
 
 
+def test_the_run_identity_survives_the_stl_file(stl_file, tmp_path, monkeypatch):
+    """`--from-model` names the continued run before loading the learner:
+    the learner file's copy stands in for the missing STL file."""
+    from dfcnn_tf import stl_source
+    from dfcnn_tf.learner_file import read_record
+    from dfcnn_tf.results import config_hash
+    from dfcnn_tf.saved_learner import register_kept_source
+
+    path, _, tasks = stl_file
+    copy = tmp_path / "stl.learner"
+    shutil.copy(path, copy)
+    learner = LifelongLearner(tf_experiment(copy, epochs_per_task=1))
+    learner.learn(tasks[0])
+    learner.save(tmp_path / "tf.learner")
+    before = config_hash(learner.experiment)
+    copy.unlink()
+    monkeypatch.setattr(stl_source, "_COPIES", {})  # a fresh process
+    with pytest.raises(ConfigError, match="no such file"):
+        config_hash(learner.experiment)
+    record = read_record(tmp_path / "tf.learner")
+    register_kept_source(tmp_path / "tf.learner", record, learner.experiment)
+    assert config_hash(learner.experiment) == before
+
+
 @pytest.mark.parametrize("protocol", ["lifelong", "mtl"])
 def test_refuses_tasks_the_stl_did_not_learn(stl_file, protocol):
     path, _, tasks = stl_file
