@@ -71,11 +71,14 @@ def synthetic_task(task_id, rng):
 
 class Setup:
     """A model with all 10 tasks added, its evaluator and task 10's learner,
-    under `precision` (`TrainConfig.precision`)."""
+    under `precision` (`TrainConfig.precision`) and `eval_batch_size` (the
+    preset's by default)."""
 
-    def __init__(self, name, tasks, precision="float32"):
+    def __init__(self, name, tasks, precision="float32", eval_batch_size=None):
         keras.utils.set_random_seed(0)
         train = dataclasses.replace(TRAIN, precision=precision)
+        if eval_batch_size is not None:
+            train = dataclasses.replace(train, eval_batch_size=eval_batch_size)
         self.model = build_model(PRESET.models[name], (32, 32, 3))
         self.evaluator = Evaluator.for_train(self.model, train)
         for task in tasks:

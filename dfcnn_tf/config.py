@@ -238,7 +238,11 @@ class TrainConfig:
     every `checkpoint_every` epochs; `deterministic` turns on TensorFlow op
     determinism for the process, so a resumed run repeats an uninterrupted
     one exactly; `tensorboard` writes TensorBoard event files into
-    `<run dir>/tensorboard`.
+    `<run dir>/tensorboard`; `intra_op_threads` and `inter_op_threads` set
+    the threads TensorFlow gives one op and runs ops on (0: its default, one
+    per core; `dfcnn_tf/threads.py`), for the whole process, which they
+    must start with. They change float rounding at most, as running on
+    another number of cores does.
     """
 
     protocol: str = "lifelong"
@@ -256,6 +260,8 @@ class TrainConfig:
     checkpoint_every: int = 0
     deterministic: bool = True
     tensorboard: bool = True
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -279,6 +285,8 @@ RUN_CONTROL_KEYS = (
     "train.checkpoint_every",
     "train.deterministic",
     "train.tensorboard",
+    "train.intra_op_threads",
+    "train.inter_op_threads",
 )
 
 # The two evaluation intervals; the former single field `train.eval_every`
@@ -322,6 +330,12 @@ def validate(experiment):
             "train.checkpoint_every must be >= 0 (0: only at task ends). "
             f"Received: train.checkpoint_every={train.checkpoint_every}"
         )
+    for name in ("intra_op_threads", "inter_op_threads"):
+        if getattr(train, name) < 0:
+            raise ConfigError(
+                f"train.{name} must be >= 0 (0: TensorFlow's default). "
+                f"Received: train.{name}={getattr(train, name)}"
+            )
     for name, choices in TRAIN_CHOICES.items():
         if getattr(train, name) not in choices:
             raise ConfigError(

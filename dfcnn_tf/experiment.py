@@ -16,6 +16,7 @@ from dfcnn_tf.data.own_tasks import build_source_tasks
 from dfcnn_tf.errors import LearnerError, TrainingError
 from dfcnn_tf.fit_checks import check_protocol, check_task_fits
 from dfcnn_tf.learner import LifelongLearner
+from dfcnn_tf.process import apply_process_settings
 from dfcnn_tf.protocols import get_protocol
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import (
@@ -283,8 +284,7 @@ def prepare(experiment):
     Raises:
         ConfigError, DataError: on bad configuration or data.
     """
-    if experiment.train.deterministic:
-        tf.config.experimental.enable_op_determinism()  # process-wide
+    apply_process_settings(experiment.train)
     keras.utils.set_random_seed(experiment.seed)
     tasks = build_tasks(experiment.data, experiment.seed)
     model = build_model(experiment.model, tasks[0].x_train.shape[1:])

@@ -25,6 +25,7 @@ from dfcnn_tf.fit_checks import check_protocol, check_task_fits
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.prediction import Prediction
 from dfcnn_tf.presets import get_preset
+from dfcnn_tf.process import apply_process_settings
 from dfcnn_tf.registry import build_model
 from dfcnn_tf.results import history_frame
 from dfcnn_tf.saved_learner import read_saved_learner, save_learner
@@ -316,8 +317,7 @@ class LifelongLearner:
     def _build_model(self, input_shape, **options):
         """Seeds every generator and builds the model (no tasks yet;
         `options`: keyword arguments of the method's class)."""
-        if self.experiment.train.deterministic:
-            tf.config.experimental.enable_op_determinism()  # process-wide
+        apply_process_settings(self.experiment.train)
         keras.utils.set_random_seed(self.experiment.seed)
         self.model = build_model(self.experiment.model, input_shape, **options)
         check_protocol(self.model, self.experiment.train.protocol)
