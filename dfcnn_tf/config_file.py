@@ -11,7 +11,7 @@ the preset's value). Every error names the file.
 import json
 from pathlib import Path
 
-from dfcnn_tf.config import validate
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.overrides import FIXED_KEYS, apply_overrides, valid_keys
 from dfcnn_tf.presets import get_preset

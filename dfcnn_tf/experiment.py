@@ -10,7 +10,8 @@ import pandas as pd
 import tensorflow as tf
 
 from dfcnn_tf.atomic import remove_temporaries
-from dfcnn_tf.config import RUN_CONTROL_KEYS, validate
+from dfcnn_tf.config import RUN_CONTROL_KEYS
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.data.datasets import builtin_dataset
 from dfcnn_tf.data.own_tasks import build_source_tasks
 from dfcnn_tf.errors import LearnerError, TrainingError

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from dfcnn_tf import images as raw_images
-from dfcnn_tf.config import validate
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.data.tasks import Task
 from dfcnn_tf.errors import LearnerError
 from dfcnn_tf.fit_checks import check_protocol, check_task_fits
@@ -303,8 +303,7 @@ class LifelongLearner:
 
         Raises:
             LearnerError: if the file is missing, not a learner file, of
-                another format version, damaged, or does not match the
-                model its configuration builds.
+                another format version, damaged, or unlike its model.
         """
         saved = read_saved_learner(path)
         learner = cls(saved.experiment, progress=progress, checkpoint=checkpoint)
@@ -315,8 +314,7 @@ class LifelongLearner:
         return learner
 
     def _build_model(self, input_shape, **options):
-        """Seeds every generator and builds the model (no tasks yet;
-        `options`: keyword arguments of the method's class)."""
+        """Seeds every generator; builds the model (no tasks) with `options`."""
         apply_process_settings(self.experiment.train)
         keras.utils.set_random_seed(self.experiment.seed)
         self.model = build_model(self.experiment.model, input_shape, **options)

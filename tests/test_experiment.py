@@ -10,7 +10,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dfcnn_tf.config import DataConfig, Experiment, ModelConfig, validate
+from dfcnn_tf.config import DataConfig, Experiment, ModelConfig
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.experiment import SHARED_DATA_SEED, build_tasks, data_seed
 

@@ -1,4 +1,4 @@
-"""Tests of `--set key=value` overrides and of `config.validate`.
+"""Tests of `--set key=value` overrides and of `config_checks.validate`.
 
 Every test starts from the `cifar100_10_smoke` preset's dfcnn experiment.
 """
@@ -13,8 +13,8 @@ from dfcnn_tf.config import (
     Experiment,
     KnowledgeBaseSpec,
     TransformSpec,
-    validate,
 )
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.config_file import experiment_from_dict
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.overrides import apply_overrides, valid_keys
@@ -207,7 +207,7 @@ def test_failed_override_leaves_earlier_ones_unapplied(experiment):
     assert experiment.seed == 0
 
 
-# --- config.validate ---------------------------------------------------------------
+# --- config_checks.validate-----------------------------------------------------------
 
 
 def test_presets_validate(experiment):

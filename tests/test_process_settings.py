@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from dfcnn_tf.config import validate
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.process import apply_process_settings

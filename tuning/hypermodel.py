@@ -17,7 +17,7 @@ import keras
 import keras_tuner
 import numpy as np
 
-from dfcnn_tf.config import validate
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.experiment import build_tasks
 from dfcnn_tf.learner import LifelongLearner
 from dfcnn_tf.protocols import get_protocol

@@ -6,7 +6,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dfcnn_tf.config import DataConfig, validate
+from dfcnn_tf.config import DataConfig
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.config_file import experiment_from_dict
 from dfcnn_tf.data import BUILTIN_DATASETS, DATASETS, LOCAL_FILES, builtin_dataset
 from dfcnn_tf.data.datasets import COMMON_FIELDS, SOURCE_FIELDS

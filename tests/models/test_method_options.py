@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from dfcnn_tf.config import validate
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.method_options import OPTION_RECORDS, check_option_records
 from dfcnn_tf.overrides import apply_overrides

@@ -38,6 +38,20 @@ def tf_experiment(path, **train):
     return apply_overrides(experiment, [f"model.tucker.init_from={path}"])
 
 
+def stl_copy(stl_file, folder):
+    """A copy of the STL learner file in `folder` (free to delete), and its tasks."""
+    path, _, tasks = stl_file
+    shutil.copy(path, folder / "stl.learner")
+    return folder / "stl.learner", tasks
+
+
+def assert_same_variables(learner, other):
+    ours, theirs = model_variables(learner.model), model_variables(other.model)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+
+
 def relative_error(a, b):
     return np.linalg.norm(a - b) / np.linalg.norm(b)
 
@@ -59,20 +73,14 @@ def test_trains_on_the_stl_tasks_and_saves_and_loads(stl_file, tmp_path):
     learner = LifelongLearner(tf_experiment(path, epochs_per_task=2))
     learner.fit(tasks)
     learner.save(tmp_path / "tf.learner")
-    loaded = LifelongLearner.load(tmp_path / "tf.learner")
-    ours, theirs = model_variables(learner.model), model_variables(loaded.model)
-    assert ours.keys() == theirs.keys()
-    for key in ours:
-        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+    assert_same_variables(learner, LifelongLearner.load(tmp_path / "tf.learner"))
 
 
 def test_a_saved_learner_loads_and_goes_on_without_the_stl_file(stl_file, tmp_path):
     """The learner file keeps a copy of the STL file: after the original is
     gone, the loaded learner learns the STL's next task exactly as a learner
     that never stopped, and saves and loads again."""
-    path, _, tasks = stl_file
-    copy = tmp_path / "stl.learner"
-    shutil.copy(path, copy)
+    copy, tasks = stl_copy(stl_file, tmp_path)
     uninterrupted = LifelongLearner(tf_experiment(copy, epochs_per_task=2))
     uninterrupted.learn(tasks[0])
     uninterrupted.save(tmp_path / "tf.learner")
@@ -81,10 +89,7 @@ def test_a_saved_learner_loads_and_goes_on_without_the_stl_file(stl_file, tmp_pa
     loaded = LifelongLearner.load(tmp_path / "tf.learner")
     loaded.attach(tasks[0])
     loaded.learn(tasks[1])
-    ours, theirs = model_variables(uninterrupted.model), model_variables(loaded.model)
-    assert ours.keys() == theirs.keys()
-    for key in ours:
-        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+    assert_same_variables(uninterrupted, loaded)
     loaded.save(tmp_path / "again.learner")
     again = LifelongLearner.load(tmp_path / "again.learner")
     np.testing.assert_array_equal(
@@ -100,9 +105,7 @@ def test_the_run_identity_survives_the_stl_file(stl_file, tmp_path, monkeypatch)
     from dfcnn_tf.results import config_hash
     from dfcnn_tf.saved_learner import register_kept_source
 
-    path, _, tasks = stl_file
-    copy = tmp_path / "stl.learner"
-    shutil.copy(path, copy)
+    copy, tasks = stl_copy(stl_file, tmp_path)
     learner = LifelongLearner(tf_experiment(copy, epochs_per_task=1))
     learner.learn(tasks[0])
     learner.save(tmp_path / "tf.learner")

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from dfcnn_tf import LifelongLearner
-from dfcnn_tf.config import validate
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.lifelong import build_parser, main, resolve
 from dfcnn_tf.precision import layer_policy

@@ -3,7 +3,7 @@
 import keras_tuner
 import pytest
 
-from dfcnn_tf.config import validate
+from dfcnn_tf.config_checks import validate
 from dfcnn_tf.presets import PRESETS, get_preset
 from dfcnn_tf.registry import build_model
 from tuning.grid import grid_points
