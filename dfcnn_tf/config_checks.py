@@ -35,11 +35,9 @@ def validate(experiment):
         ConfigError: naming the field and the offending value.
     """
     train = experiment.train
-    for name in ("batch_size", "epochs_per_task", "eval_batch_size"):
+    for name in ("batch_size", "epochs_per_task", "eval_batch_size", "learning_rate"):
         _require_positive(f"train.{name}", getattr(train, name))
     _validate_eval_schedule(train)
-    for name in ("learning_rate",):
-        _require_positive(f"train.{name}", getattr(train, name))
     for name, zero in NON_NEGATIVE_TRAIN.items():
         if getattr(train, name) < 0:
             raise ConfigError(

@@ -207,7 +207,7 @@ def test_failed_override_leaves_earlier_ones_unapplied(experiment):
     assert experiment.seed == 0
 
 
-# --- config_checks.validate-----------------------------------------------------------
+# --- config_checks.validate ---------------------------------------------------------
 
 
 def test_presets_validate(experiment):
