@@ -158,21 +158,28 @@ def summary_markdown(results, figures=None):
     )
 
 
+def _run_errors(results):
+    """Model, seed and the two error rates (%) of every multi-task run."""
+    errors = ["mean_selected_error", "mean_final_error"]
+    runs = run_summaries(results)[["model", "seed", *errors]]
+    return runs.assign(**{c: (runs[c] * 100).round(2) for c in errors})
+
+
 def multitask_markdown(results):
     """The page of multi-task runs (appendix C): per model the mean ± 95% CI
-    over trials of the error rates, and DF-CNN's error minus each model's,
-    paired by seed."""
+    over trials of the error rates, DF-CNN's error minus each model's, paired
+    by seed (selected and final), and every run's errors."""
     table = summary_table(results, MULTITASK_COLUMNS)
     shown = format_table(table, MULTITASK_COLUMNS, percent_digits=2)
     paired = []
     if COMPARED_MODEL in table.index and len(table) > 1:
-        paired = [
-            f"## Selected error of {COMPARED_MODEL} minus each model, paired by "
-            f"seed (points, mean ± 95% CI; negative: {COMPARED_MODEL} errs less)",
-            paired_table(results, "mean_selected_error").to_markdown(
-                disable_numparse=True
-            ),
-        ]
+        for name, column in (("Selected", "mean_selected_error"),
+                             ("Final", "mean_final_error")):  # fmt: skip
+            paired += [
+                f"## {name} error of {COMPARED_MODEL} minus each model, paired by "
+                f"seed (points, mean ± 95% CI; negative: {COMPARED_MODEL} errs less)",
+                paired_table(results, column).to_markdown(disable_numparse=True),
+            ]
     return (
         "\n\n".join(
             [
@@ -183,8 +190,8 @@ def multitask_markdown(results):
                 "`mean_final_error` after the last epoch.",
                 shown.to_markdown(disable_numparse=True),
                 *paired,
-                "## Runs",
-                run_summaries(results)[["model", "seed"]].to_markdown(),
+                "## Runs (error in %)",
+                _run_errors(results).to_markdown(),
             ]
         )
         + "\n"

@@ -208,3 +208,8 @@ def test_multitask_page_reads_error_at_best_mean_validation():
     differences = [d - s for d, s in zip(dfcnn, stl, strict=True)]  # +9, 0
     assert f"| stl     | 2       | +4.50 ± {ci95(differences):.2f}" in page
     assert "| 1.00 ± 0.00" in page  # mean final error: 1% in every run
+    final = page.split("## Final error of dfcnn minus each model")[1]
+    assert "| stl     | 2       | +0.00 ± 0.00" in final
+    runs = page.split("## Runs (error in %)")[1]
+    row = "| dfcnn-0 | dfcnn   |      0 |                    10 |                  1 |"
+    assert row in runs  # selected 10%, final 1%
