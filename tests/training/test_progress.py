@@ -3,6 +3,7 @@
 import io
 import os
 import re
+import select
 import sys
 import termios
 
@@ -146,6 +147,15 @@ def _pseudo_terminal(columns):
     return os.fdopen(writer, "w", encoding="utf-8"), reader
 
 
+def _drain(reader):
+    """All the pseudo-terminal has received: one read may return only part of
+    it (the terminal hands output over in pieces)."""
+    chunks = []
+    while select.select([reader], [], [], 0.5)[0]:
+        chunks.append(os.read(reader, 10_000))
+    return b"".join(chunks).decode()
+
+
 @pytest.mark.parametrize("columns", [0, 70])
 def test_real_terminal_draws_within_its_width(columns, monkeypatch):
     stream, reader = _pseudo_terminal(columns)
@@ -154,7 +164,7 @@ def test_real_terminal_draws_within_its_width(columns, monkeypatch):
         progress = Progress(1, 2)
         progress.epoch(0, 1, 1.0, None, 1.0)
         progress.epoch(0, 2, 1.0, None, 2.0)
-        shown = os.read(reader, 10_000).decode()
+        shown = _drain(reader)
     os.close(reader)
     frames = [f for f in re.split(r"[\r\n]", shown) if f]
     assert frames[-1].startswith(f"  |{'█' * 20}| task 1/1 epoch 2/2  [2s")
