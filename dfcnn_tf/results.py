@@ -41,9 +41,10 @@ def config_hash(experiment):
     (`data_identity`: file hashes, TFDS name and version, a folder listing's
     hash), so changed data is never read back as the same run.
 
-    The data folder and the run-control fields (`RUN_CONTROL_KEYS`:
-    checkpoint interval, op determinism) are left out: they do not change
-    what the run computes.
+    The data folder, the path of a TF (distillation) run's STL learner
+    (its content's SHA-256 is in the identity) and the run-control fields
+    (`RUN_CONTROL_KEYS`: checkpoint interval, op determinism) are left out:
+    they do not change what the run computes.
     """
     return hash_with_data(experiment.to_dict(), run_identity(experiment))
 
@@ -75,6 +76,8 @@ def settings(config):
     """What of a configuration decides the numbers (a deep copy)."""
     config = json.loads(json.dumps(config, default=str))
     config["data"].pop("data_dir", None)
+    tucker = config["model"].get("tucker") or {}
+    tucker.pop("init_from", None)  # where the file is; `run_identity` has what
     for key in RUN_CONTROL_KEYS:
         section, name = key.split(".")
         config[section].pop(name, None)
@@ -97,7 +100,6 @@ ADDED_FIELDS = {
     "data.test_fraction": 0.2,
     "data.class_groups": [],
     "train.precision": "float32",
-    "model.tucker.init_from": "",
 }
 
 
@@ -158,12 +160,14 @@ def _merge_eval_schedule(train):
 def run_id(experiment):
     """The run's folder name: preset (or the data spec of your own data),
     model, seed, and the config hash if the configuration differs from the
-    preset's (e.g. after `--set`) or the data is your own."""
+    preset's (e.g. after `--set`), the data is your own or the model starts
+    from a saved STL learner."""
     name, source = experiment.preset, experiment.data.source
     base = f"{source_slug(source) if source else name}-{experiment.model.name}"
     base = f"{base}-seed{experiment.seed}"
     default = get_preset(name).experiment(experiment.model.name, experiment.seed)
-    if not source and settings_hash(default.to_dict()) == settings_hash(
+    started = experiment.model.tucker.init_from  # the run's key names the file
+    if not source and not started and settings_hash(default.to_dict()) == settings_hash(
         experiment.to_dict()
     ):
         return base

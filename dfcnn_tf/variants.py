@@ -6,9 +6,10 @@ model would mix configurations silently, so every run is labelled: the model
 name, and in brackets the settings that vary among that model's runs in the
 folder and that the run has away from its preset's default, e.g.
 `dfcnn [train.precision=mixed_bfloat16]`. Settings shared by all of a model's
-runs (say `--eval-all-every 5` throughout) make no label. The seed and
+runs (say `--eval-all-every 5` throughout) make no label. The seed is an
+input of a trial, not of the configuration, and so is
 `model.tucker.init_from` (a trained STL of the same trial, one file per
-seed) are inputs of a trial, not of the configuration.
+seed), which `results.settings` leaves out.
 """
 
 import json
@@ -17,7 +18,7 @@ from dfcnn_tf.errors import ConfigError
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.results import settings
 
-PER_TRIAL = ("seed", "model.tucker.init_from")
+PER_TRIAL = ("seed",)
 
 
 def flat_settings(config):

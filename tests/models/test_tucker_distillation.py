@@ -185,3 +185,19 @@ def test_the_stl_file_content_is_part_of_the_run_identity(stl_file, tmp_path):
     copy.unlink()
     with pytest.raises(ConfigError, match="init_from=.*no such file"):
         config_hash(experiment)
+
+
+def test_a_moved_stl_file_leaves_the_run_key_alone(stl_file, tmp_path):
+    """The key holds the file's content, not where it lies: a finished TF run
+    is read back after its STL learner moved (and its folder says which
+    STL it started from: the id carries the key)."""
+    from dfcnn_tf.results import config_hash, run_id
+
+    path, _, _ = stl_file
+    moved = tmp_path / "elsewhere" / "renamed.learner"
+    moved.parent.mkdir()
+    shutil.copy(path, moved)
+    here, there = tf_experiment(path), tf_experiment(moved)
+    assert config_hash(there) == config_hash(here)
+    assert run_id(there) == run_id(here)
+    assert run_id(here).endswith(config_hash(here))
