@@ -27,6 +27,26 @@ REFERENCE_MODEL = "stl"  # its peak accuracies are Figure 4's dotted lines
 COMPARED_MODEL = "dfcnn"  # the paired differences are taken from it
 FIGURE_FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 200
+_PAIRED = f"of {COMPARED_MODEL} minus each model, paired by seed (points, mean ± 95% CI"
+LIFELONG_PAIRED = (
+    (f"Peak per-task accuracy {_PAIRED})", "mean_peak_accuracy"),
+    (
+        f"Test accuracy at best validation accuracy {_PAIRED})",
+        "mean_test_at_best_valid",
+    ),
+    (f"Final accuracy {_PAIRED})", "mean_final_accuracy"),
+)
+_FEWER = f"; negative: {COMPARED_MODEL} errs less)"
+MULTITASK_PAIRED = (
+    (f"Selected error {_PAIRED}{_FEWER}", "mean_selected_error"),
+    (f"Final error {_PAIRED}{_FEWER}", "mean_final_error"),
+)
+RUN_ACCURACIES = [
+    "mean_peak_accuracy",
+    "mean_test_at_best_valid",
+    "mean_final_accuracy",
+]
+RUN_ERRORS = ["mean_selected_error", "mean_final_error"]
 
 
 def _first_runs(results):
@@ -100,6 +120,19 @@ def paired_table(results, column="mean_peak_accuracy"):
     ).rename_axis("model")
 
 
+def _paired_sections(results, sections):
+    """A heading and `paired_table` for each (title, column) of `sections`,
+    where the results hold `COMPARED_MODEL` and another model (else none)."""
+    models = set(results["model"])
+    if COMPARED_MODEL not in models or len(models) < 2:
+        return []
+    pages = []
+    for title, column in sections:
+        table = paired_table(results, column)
+        pages += [f"## {title}", table.to_markdown(disable_numparse=True)]  # keep +
+    return pages
+
+
 def _image(figures, name, caption):
     """A Markdown image of figure `name` (linked by file name), or nothing."""
     if name not in figures:
@@ -140,29 +173,21 @@ def summary_markdown(results, figures=None):
                 forgetting_table(results).round(3).to_markdown(),
                 "## Figure 3(c): epochs to 98% of the peak accuracy",
                 *_image(figures, "fig3c_convergence", "Figure 3(c)"),
-                f"## Peak per-task accuracy of {COMPARED_MODEL} minus each model, "
-                "paired by seed (points, mean ± 95% CI)",
-                paired_table(results).to_markdown(disable_numparse=True),  # keep the +
-                f"## Test accuracy at best validation accuracy of {COMPARED_MODEL} "
-                "minus each model, paired by seed (points, mean ± 95% CI)",
-                paired_table(results, "mean_test_at_best_valid").to_markdown(
-                    disable_numparse=True
-                ),
+                *_paired_sections(results, LIFELONG_PAIRED),
                 "## Figure 4: test accuracy of every task over the run",
                 *_model_sections(results, figures),
-                "## Runs",
-                run_summaries(results)[["model", "seed"]].to_markdown(),
+                "## Runs (accuracy in %)",
+                run_table(results, RUN_ACCURACIES).to_markdown(),
             ]
         )
         + "\n"
     )
 
 
-def _run_errors(results):
-    """Model, seed and the two error rates (%) of every multi-task run."""
-    errors = ["mean_selected_error", "mean_final_error"]
-    runs = run_summaries(results)[["model", "seed", *errors]]
-    return runs.assign(**{c: (runs[c] * 100).round(2) for c in errors})
+def run_table(results, columns):
+    """Model, seed and `columns` (fractions, shown in %) of every run."""
+    runs = run_summaries(results)[["model", "seed", *columns]]
+    return runs.assign(**{c: (runs[c] * 100).round(2) for c in columns})
 
 
 def multitask_markdown(results):
@@ -171,15 +196,6 @@ def multitask_markdown(results):
     by seed (selected and final), and every run's errors."""
     table = summary_table(results, MULTITASK_COLUMNS)
     shown = format_table(table, MULTITASK_COLUMNS, percent_digits=2)
-    paired = []
-    if COMPARED_MODEL in table.index and len(table) > 1:
-        for name, column in (("Selected", "mean_selected_error"),
-                             ("Final", "mean_final_error")):  # fmt: skip
-            paired += [
-                f"## {name} error of {COMPARED_MODEL} minus each model, paired by "
-                f"seed (points, mean ± 95% CI; negative: {COMPARED_MODEL} errs less)",
-                paired_table(results, column).to_markdown(disable_numparse=True),
-            ]
     return (
         "\n\n".join(
             [
@@ -189,9 +205,9 @@ def multitask_markdown(results):
                 "mean validation accuracy (the paper's tables), "
                 "`mean_final_error` after the last epoch.",
                 shown.to_markdown(disable_numparse=True),
-                *paired,
+                *_paired_sections(results, MULTITASK_PAIRED),
                 "## Runs (error in %)",
-                _run_errors(results).to_markdown(),
+                run_table(results, RUN_ERRORS).to_markdown(),
             ]
         )
         + "\n"

@@ -86,6 +86,22 @@ def test_one_seed_difference_keeps_its_sign(results_dir):
     assert re.search(row, summary_markdown(one_seed))
 
 
+def test_every_run_shows_its_accuracies_and_one_model_pairs_nothing(results_dir):
+    from dfcnn_tf.report_page import RUN_ACCURACIES, run_table
+
+    results = load_results(results_dir)
+    page = summary_markdown(results)
+    assert "## Final accuracy of dfcnn minus each model, paired by seed" in page
+    table = run_table(results, RUN_ACCURACIES)
+    assert len(table) == 4 and table.to_markdown() in page.split("## Runs")[1]
+    for _, row in table.iterrows():
+        recorded = json_summary(results_dir, row.model, row.seed)
+        for column in RUN_ACCURACIES:
+            assert row[column] == pytest.approx(recorded[column] * 100, abs=0.005)
+    alone = summary_markdown(results[results.model == "dfcnn"])
+    assert "minus each model" not in alone
+
+
 def json_summary(results_dir, model, seed):
     [run] = results_dir.glob(f"*-{model}-seed{seed}-*")
     return pd.read_csv(run / "summary.csv").iloc[0]
