@@ -8,7 +8,8 @@ first use, so `import dfcnn_tf` stays light).
 import os
 
 # TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) drowns the
-# progress display; set TF_CPP_MIN_LOG_LEVEL yourself to see it.
+# progress display; set TF_CPP_MIN_LOG_LEVEL yourself to see it. The command
+# lines also hide the lines TensorFlow writes before reading it (tf_import.py).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"

@@ -34,6 +34,7 @@ from dfcnn_tf.errors import (
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset, model_method, preset_models
 from dfcnn_tf.registry import get_model_class
+from dfcnn_tf.tf_import import import_tensorflow
 
 DEFAULT_PRESET = "cifar100_10_quick"
 DEFAULT_MODEL = "dfcnn"
@@ -316,8 +317,7 @@ def print_summary(result, stream=None):
 def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    import tensorflow as tf
-
+    tf = import_tensorflow()
     show_notes()
     from dfcnn_tf.experiment import run_experiment  # heavy: TensorFlow
     from dfcnn_tf.results import run_id

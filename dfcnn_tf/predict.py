@@ -22,6 +22,7 @@ from dfcnn_tf.cli import (
     print_error,
 )
 from dfcnn_tf.errors import ConfigError, DataError, LearnerError
+from dfcnn_tf.tf_import import import_tensorflow
 
 NPZ_KEYS = ("x", "images", "x_test")
 
@@ -59,6 +60,7 @@ def build_parser():
 def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    import_tensorflow()
     from dfcnn_tf.learner import LifelongLearner
 
     try:

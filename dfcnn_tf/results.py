@@ -167,9 +167,8 @@ def run_id(experiment):
     base = f"{base}-seed{experiment.seed}"
     default = get_preset(name).experiment(experiment.model.name, experiment.seed)
     started = experiment.model.tucker.init_from  # the run's key names the file
-    if not source and not started and settings_hash(default.to_dict()) == settings_hash(
-        experiment.to_dict()
-    ):
+    preset = settings_hash(default.to_dict()) == settings_hash(experiment.to_dict())
+    if preset and not source and not started:
         return base
     return f"{base}-{config_hash(experiment)}"
 

@@ -25,6 +25,7 @@ from dfcnn_tf.errors import ConfigError, DataError
 from dfcnn_tf.overrides import apply_overrides
 from dfcnn_tf.presets import PRESETS, get_preset, model_method
 from dfcnn_tf.registry import get_model_class
+from dfcnn_tf.tf_import import import_tensorflow
 from tuning.spaces import search_space
 
 SPEC_FILE = "search_spec.json"
@@ -178,6 +179,7 @@ def _is_worker():
 def main(argv=None):
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    import_tensorflow()
     from tuning.hypermodel import LifelongHyperModel  # heavy: TensorFlow
 
     try:
