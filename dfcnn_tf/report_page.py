@@ -7,6 +7,7 @@ percentage points everywhere, each column header naming its unit
 (`dfcnn_tf.units`).
 """
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -79,21 +80,24 @@ def write_figures(results, out_dir):
     reference = None
     if REFERENCE_MODEL in first:
         reference = metrics.peak_accuracy(first[REFERENCE_MODEL])
-    axes = {
-        "fig3b_forgetting": plots.forgetting_curves(results),
-        "fig3c_convergence": plots.convergence(results),
+    makers = {
+        "fig3b_forgetting": partial(plots.forgetting_curves, results),
+        "fig3c_convergence": partial(plots.convergence, results),
     }
     for model, history in first.items():
-        axes[f"fig4_{model}"] = plots.task_accuracy(
+        makers[f"fig4_{model}"] = partial(
+            plots.task_accuracy,
             history,
             reference,
             title=f"{model}: test accuracy (seed {history['seed'].iloc[0]})",
             reference_label=f"{REFERENCE_MODEL} peak",
         )
-        axes[f"accuracy_matrix_{model}"] = plots.accuracy_matrix(
-            history, title=f"{model}: test accuracy A[s, t] (%)"
+        makers[f"accuracy_matrix_{model}"] = partial(
+            plots.accuracy_matrix, history, title=f"{model}: test accuracy A[s, t] (%)"
         )
-    return {name: save_figure(ax, out_dir / name) for name, ax in axes.items()}
+    # drawn, saved and closed one at a time: a folder of many models never
+    # holds all its figures in memory at once
+    return {name: save_figure(draw(), out_dir / name) for name, draw in makers.items()}
 
 
 def forgetting_table(results):

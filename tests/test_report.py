@@ -130,6 +130,23 @@ def test_report_writes_tables_and_figures(results_dir, tmp_path):
         assert f"]({name}.png)" in summary  # embedded beside its table
 
 
+def test_figures_are_drawn_one_at_a_time(results_dir, tmp_path):
+    """A folder of many models never holds all its figures open at once
+    (matplotlib warns past `figure.max_open_warning`, and keeps them in
+    memory): here no second figure opens while one is."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from dfcnn_tf.report_page import write_figures
+
+    results = load_results(results_dir)
+    with plt.rc_context({"figure.max_open_warning": 1}), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        figures = write_figures(results, tmp_path)
+    assert len(figures) == 6 and plt.get_fignums() == []
+
+
 def test_ci95_known_values():
     assert ci95([1.0]) != ci95([1.0])  # NaN for a single trial
     # n = 4, sample sd = sqrt(4/3), t(0.975, 3) = 3.182446
