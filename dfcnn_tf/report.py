@@ -9,8 +9,9 @@ parser is imported before parsing, so `--help` answers at once.
 """
 
 import sys
+from pathlib import Path
 
-from dfcnn_tf.cli import ArgumentParser
+from dfcnn_tf.cli import ArgumentParser, describe_os_error
 
 
 def build_parser():
@@ -38,7 +39,9 @@ def main(argv=None):
 
     skipped = {}
     try:
+        _check_folder("RESULTS_DIR", args.results_dir)
         if args.against:
+            _check_folder("--against", args.against)
             folders = (args.results_dir, args.against)
             paths = [write_comparison(*folders, args.out, skipped)]
         else:
@@ -46,12 +49,21 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # --out not writable: not a folder, full disk
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 2
     finally:
         for run_dir, reason in skipped.items():
             print(f"note: skipped {run_dir} (unreadable: {reason})", file=sys.stderr)
     print(paths[0].read_text())
     print("\n".join(f"wrote {path}" for path in paths))
     return 0
+
+
+def _check_folder(name, path):
+    if not Path(path).is_dir():
+        what = "not a folder" if Path(path).exists() else "no such folder"
+        raise ValueError(f"{name} {path}: {what} (the folder the runs were written to)")
 
 
 if __name__ == "__main__":

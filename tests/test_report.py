@@ -164,6 +164,29 @@ def test_report_on_empty_folder(tmp_path, capsys):
     assert "No readable finished run" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["{missing}"], "RESULTS_DIR {missing}: no such folder"),
+        (["{file}"], "RESULTS_DIR {file}: not a folder"),
+        (
+            ["{results}", "--against", "{missing}"],
+            "--against {missing}: no such folder",
+        ),
+        (["{results}", "--out", "{file}/report"], "{file}/report: Not a directory"),
+    ],
+)
+def test_report_bad_folders(results_dir, tmp_path, capsys, argv, message):
+    paths = {"missing": tmp_path / "nope", "file": tmp_path / "file.txt"}
+    paths["file"].write_text("not a folder")
+    paths["results"] = results_dir
+    assert report_main([a.format(**paths) for a in argv]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"error: {message.format(**paths)}" or line.startswith(
+        f"error: {message.format(**paths)} "
+    )
+
+
 def test_report_skips_an_unreadable_run(results_dir, tmp_path, capsys):
     import shutil
 
