@@ -18,19 +18,18 @@ the final names, and `remove_temporaries` clears what a killed run left.
 
 import hashlib
 import json
-import platform
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 
-from dfcnn_tf import __version__, metrics
+from dfcnn_tf import metrics
 from dfcnn_tf.atomic import atomic_path
 from dfcnn_tf.config import RUN_CONTROL_KEYS
 from dfcnn_tf.data.identity import data_identity, source_slug
 from dfcnn_tf.eval_scope import SCOPE, with_scope
 from dfcnn_tf.presets import get_preset
 from dfcnn_tf.protocols import get_protocol
+from dfcnn_tf.provenance import versions
 from dfcnn_tf.stl_source import source_sha256
 
 HISTORY_FORMATS = ("csv", "parquet")
@@ -229,38 +228,6 @@ def history_frame(rows, experiment):
     frame.insert(0, "seed", experiment.seed)
     frame.insert(0, "run", run_id(experiment))
     return frame
-
-
-def versions():
-    """Versions of Python, the libraries that shape the numbers, and the code."""
-    import keras
-    import numpy
-    import tensorflow
-
-    return {
-        "dfcnn_tf": __version__,
-        "git_commit": _git_commit(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "tensorflow": tensorflow.__version__,
-        "keras": keras.__version__,
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-    }
-
-
-def _git_commit():
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parent,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def write_run(run_dir, experiment, history, status, fmt="csv", extra=None):

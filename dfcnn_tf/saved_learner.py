@@ -23,7 +23,7 @@ from pathlib import Path
 from dfcnn_tf.config_file import experiment_from_dict
 from dfcnn_tf.errors import ConfigError, LearnerError
 from dfcnn_tf.learner_file import read_kept_file, read_learner, write_learner
-from dfcnn_tf.results import versions
+from dfcnn_tf.provenance import versions
 from dfcnn_tf.stl_source import register_copy
 from dfcnn_tf.task_info import TaskInfo
 from dfcnn_tf.training.checkpoint import Resume, columns_to_rows, rows_to_columns
