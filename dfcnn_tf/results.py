@@ -76,7 +76,7 @@ def settings(config):
     config = json.loads(json.dumps(config, default=str))
     config["data"].pop("data_dir", None)
     tucker = config["model"].get("tucker") or {}
-    tucker.pop("init_from", None)  # where the file is; `run_identity` has what
+    tucker.pop("init_from", None)  # a path; `run_identity` has the file's SHA-256
     for key in RUN_CONTROL_KEYS:
         section, name = key.split(".")
         config[section].pop(name, None)
