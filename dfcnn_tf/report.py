@@ -46,11 +46,12 @@ def main(argv=None):
             paths = [write_comparison(*folders, args.out, skipped)]
         else:
             paths = write_report(args.results_dir, args.out, skipped)
-    except (FileNotFoundError, ValueError) as error:
+    except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:  # --out not writable: not a folder, full disk
-        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+    except OSError as error:  # no finished run; --out not a folder, disk full
+        message = describe_os_error(error) if error.errno else error
+        print(f"error: {message}", file=sys.stderr)
         return 2
     finally:
         for run_dir, reason in skipped.items():

@@ -28,19 +28,27 @@ REFERENCE_MODEL = "stl"  # its peak accuracies are Figure 4's dotted lines
 COMPARED_MODEL = "dfcnn"  # the paired differences are taken from it
 FIGURE_FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 200
-_PAIRED = f"of {COMPARED_MODEL} minus each model, paired by seed (points, mean ± 95% CI"
+
+
+def _paired_title(what, note=""):
+    return (
+        f"{what} of {COMPARED_MODEL} minus each model, paired by seed "
+        f"(points, mean ± 95% CI{note})"
+    )
+
+
+_ERRS_LESS = f"; negative: {COMPARED_MODEL} errs less"
 LIFELONG_PAIRED = (
-    (f"Peak per-task accuracy {_PAIRED})", "mean_peak_accuracy"),
+    (_paired_title("Peak per-task accuracy"), "mean_peak_accuracy"),
     (
-        f"Test accuracy at best validation accuracy {_PAIRED})",
+        _paired_title("Test accuracy at best validation accuracy"),
         "mean_test_at_best_valid",
     ),
-    (f"Final accuracy {_PAIRED})", "mean_final_accuracy"),
+    (_paired_title("Final accuracy"), "mean_final_accuracy"),
 )
-_FEWER = f"; negative: {COMPARED_MODEL} errs less)"
 MULTITASK_PAIRED = (
-    (f"Selected error {_PAIRED}{_FEWER}", "mean_selected_error"),
-    (f"Final error {_PAIRED}{_FEWER}", "mean_final_error"),
+    (_paired_title("Selected error", _ERRS_LESS), "mean_selected_error"),
+    (_paired_title("Final error", _ERRS_LESS), "mean_final_error"),
 )
 RUN_ACCURACIES = [
     "mean_peak_accuracy",
