@@ -61,6 +61,10 @@ def validate(experiment):
     from dfcnn_tf.data.datasets import check_fields_read  # the data-set registry
 
     reads = check_fields_read(data, DataConfig())
+    if "percent" in reads:  # checked before any image is loaded
+        from dfcnn_tf.data.binary_tasks import binary_task_sizes
+
+        binary_task_sizes(data.dataset, data.percent, name="data.percent")
     train_size = data.classes_per_task * data.train_per_class
     counted = isinstance(data.train_per_class, int)
     if "train_per_class" in reads and counted and train.batch_size > train_size:

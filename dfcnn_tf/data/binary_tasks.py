@@ -67,7 +67,9 @@ TRAIN_PARTS, VALID_PARTS = 5, 1  # train:valid = 5:1
 MIN_TASK_IMAGES = 12  # Smallest train + valid size a percent may give.
 
 
-def binary_task_sizes(dataset: str, percent: float) -> tuple[int, int]:
+def binary_task_sizes(
+    dataset: str, percent: float, name: str = "percent"
+) -> tuple[int, int]:
     """Train and validation images per task at a training fraction.
 
     ``n = round(percent / 100 * 2 * train_per_class)`` images (the share of a
@@ -77,6 +79,8 @@ def binary_task_sizes(dataset: str, percent: float) -> tuple[int, int]:
     Args:
         dataset: ``"mnist"`` or ``"cifar10"``.
         percent: Training fraction in percent, in ``(0, 100]``.
+        name: What error messages call ``percent``; configuration checks
+            pass ``"data.percent"``.
 
     Returns:
         ``(n_train, n_valid)``.
@@ -89,15 +93,15 @@ def binary_task_sizes(dataset: str, percent: float) -> tuple[int, int]:
     is_number = isinstance(percent, (int, float, np.integer, np.floating))
     if isinstance(percent, bool) or not is_number or not 0 < percent <= 100:
         raise ConfigError(
-            f"percent must be a number in (0, 100], e.g. one of "
+            f"{name} must be a number in (0, 100], e.g. one of "
             f"{list(PAPER_PERCENTS[dataset])} for {dataset}. Received: "
-            f"percent={percent!r}"
+            f"{name}={percent!r}"
         )
     total = round(percent / 100 * 2 * BINARY_DATASETS[dataset].train_per_class)
     if total < MIN_TASK_IMAGES:
         raise ConfigError(
-            f"percent gives {total} train + valid images per {dataset} task; at "
-            f"least {MIN_TASK_IMAGES} are needed. Received: percent={percent!r}"
+            f"{name} gives {total} train + valid images per {dataset} task; at "
+            f"least {MIN_TASK_IMAGES} are needed. Received: {name}={percent!r}"
         )
     n_train = round(total * TRAIN_PARTS / (TRAIN_PARTS + VALID_PARTS))
     return n_train, total - n_train

@@ -179,6 +179,28 @@ def test_too_few_images_for_the_requested_percent(capsys, tmp_path):
     assert "needs 3000 training images at 30%" in line and "hold 200" in line
 
 
+@pytest.mark.parametrize(
+    ("percent", "expected"),
+    [
+        ("0", "data.percent must be a number in (0, 100]"),
+        ("101", "data.percent must be a number in (0, 100]"),
+        ("0.1", "data.percent gives 10 train + valid images per cifar10 task"),
+    ],
+)
+def test_percent_out_of_range_names_the_field(capsys, tmp_path, percent, expected):
+    """Checked with the configuration, before any image is read: no data
+    folder is needed to be told."""
+    argv = ["--preset", "cifar10_hetero_smoke", "--quiet", "--out", str(tmp_path)]
+    argv += [
+        "--data-dir",
+        str(tmp_path / "nowhere"),
+        "--set",
+        f"data.percent={percent}",
+    ]
+    line = error_line(capsys, argv)
+    assert expected in line and f"Received: data.percent={float(percent)}" in line
+
+
 def test_multi_line_message_first_line_stands_alone(capsys, tmp_path, monkeypatch):
     """Office-Home's missing folder: the error on the first line, the layout
     and download steps after it, indented."""
