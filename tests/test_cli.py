@@ -222,9 +222,15 @@ def test_corrupt_data_file_names_the_file(capsys, tmp_path):
             ["kernel_size", "knowledge_base.size", "layer 1"],
         ),
         ("model.knowledge_bases=[[2,16],[2,24]]", ["model.knowledge_bases has 2"]),
-        ("model.knowledge_bases=[[0,16],[2,24],[2,32],[2,36]]", ["size"]),
-        ("model.knowledge_bases=[[2.0,16],[2,24],[2,32],[2,36]]", ["size"]),
-        ("model.fc_hidden=[0]", ["fc_hidden"]),
+        (
+            "model.knowledge_bases=[[0,16],[2,24],[2,32],[2,36]]",
+            ["model.knowledge_bases[0].size must be positive"],
+        ),
+        (
+            "model.knowledge_bases=[[2.0,16],[2,24],[2,32],[2,36]]",
+            ["model.knowledge_bases.size needs a value of type int", "2.0"],
+        ),
+        ("model.fc_hidden=[0]", ["model.fc_hidden[0] must be positive"]),
     ],
 )
 def test_bad_model_setting_is_a_config_error(
